@@ -1,0 +1,166 @@
+//! Command-line interface: flags > environment variables (> TOML, added with the node config).
+
+use alloy::primitives::{Address, B256};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+use vouch_l1_contracts::deploy::VerifierChoice;
+
+/// Vouch: a prover sidecar node for ZK rollups.
+#[derive(Debug, Parser)]
+#[command(name = "vouch", version, about)]
+pub struct Cli {
+    /// Logging options.
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Logging flags.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Log format.
+    #[arg(long, global = true, env = "VOUCH_LOG_FORMAT", default_value = "human")]
+    pub log_format: LogFormat,
+}
+
+/// How logs are printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Deploy the Rollup contract and print the deployment as JSON.
+    Deploy(DeployArgs),
+    /// Print a deployed rollup's constants and tips as JSON.
+    RollupInfo(RollupInfoArgs),
+}
+
+/// Connection to L1.
+#[derive(Debug, Args)]
+pub struct L1Args {
+    /// L1 JSON-RPC URL (http, https, ws or wss).
+    #[arg(long, env = "VOUCH_L1_RPC_URL", value_parser = parse_rpc_url)]
+    pub rpc_url: Url,
+}
+
+/// `vouch deploy`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub l1: L1Args,
+    /// Private key (0x-hex) of the deploying account; it becomes the rollup's owner.
+    #[arg(long, env = "VOUCH_PRIVATE_KEY", hide_env_values = true)]
+    pub private_key: String,
+    /// Epoch-proof verifier: the address of a deployed IVerifier, or `insecure-mock` to deploy
+    /// a MockVerifier that accepts every proof (development only). No default.
+    #[arg(long, env = "VOUCH_VERIFIER")]
+    pub verifier: VerifierChoice,
+    /// Seconds per slot.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..))]
+    pub slot_duration: u64,
+    /// Slots per epoch.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub epoch_duration: u64,
+    /// Epochs an epoch stays provable after it ends.
+    #[arg(long, default_value_t = 1)]
+    pub proof_submission_epochs: u64,
+    /// L1 timestamp of slot 0 (default: the latest block's timestamp).
+    #[arg(long)]
+    pub genesis_time: Option<u64>,
+    /// Archive root of checkpoint 0.
+    #[arg(long, default_value_t = B256::ZERO)]
+    pub genesis_archive: B256,
+    /// L2 state root of checkpoint 0.
+    #[arg(long, default_value_t = B256::ZERO)]
+    pub genesis_state_root: B256,
+    /// Allowed sequencer (repeatable). Default: the deployer.
+    #[arg(long = "sequencer")]
+    pub sequencers: Vec<Address>,
+}
+
+/// `vouch rollup-info`.
+#[derive(Debug, Args)]
+pub struct RollupInfoArgs {
+    #[command(flatten)]
+    pub l1: L1Args,
+    /// Address of the Rollup contract.
+    #[arg(long, env = "VOUCH_ROLLUP")]
+    pub rollup: Address,
+}
+
+fn parse_rpc_url(s: &str) -> Result<Url, String> {
+    if !s.contains("://") {
+        return Err(format!(
+            "`{s}` has no scheme; expected e.g. http://127.0.0.1:8545"
+        ));
+    }
+    let url = Url::parse(s)
+        .map_err(|e| format!("not a URL ({e}); expected e.g. http://127.0.0.1:8545"))?;
+    match url.scheme() {
+        "http" | "https" | "ws" | "wss" => {}
+        other => {
+            return Err(format!(
+                "unsupported scheme `{other}`: use http, https, ws or wss"
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    Ok(url)
+}
+
+/// Installs the global tracing subscriber (`RUST_LOG` filters, default `info`).
+pub fn init_tracing(args: &LogArgs) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_url_validation() {
+        assert!(parse_rpc_url("http://127.0.0.1:8545").is_ok());
+        assert!(parse_rpc_url("wss://node.example/ws").is_ok());
+        assert!(
+            parse_rpc_url("127.0.0.1:8545")
+                .unwrap_err()
+                .contains("scheme")
+        );
+        assert!(
+            parse_rpc_url("http://[::1")
+                .unwrap_err()
+                .contains("not a URL")
+        );
+        assert!(
+            parse_rpc_url("ftp://x")
+                .unwrap_err()
+                .contains("unsupported scheme")
+        );
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

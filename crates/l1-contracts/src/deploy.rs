@@ -1,0 +1,270 @@
+//! Deploying the L1 contracts.
+//!
+//! The verifier must always be named: either the address of an already deployed `IVerifier`
+//! or [`VerifierChoice::InsecureMock`], which deploys `MockVerifier` (accepts every proof) and
+//! is meant for development only. There is no default.
+
+use crate::bindings::MockVerifier;
+use crate::bindings::Rollup::{self, RollupConfig};
+use alloy::primitives::{Address, B256};
+use alloy::providers::Provider;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use tracing::info;
+use vouch_primitives::L1RollupConstants;
+
+/// Which epoch-proof verifier the rollup calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifierChoice {
+    /// An `IVerifier` already deployed at this address.
+    Existing(Address),
+    /// Deploy `MockVerifier`, which accepts any proof. INSECURE: development only.
+    InsecureMock,
+}
+
+/// The spelling that selects [`VerifierChoice::InsecureMock`].
+pub const INSECURE_MOCK_VERIFIER: &str = "insecure-mock";
+
+/// A verifier argument that is neither an address nor `insecure-mock`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid verifier {given:?}: expected a 0x-prefixed 20-byte address or `{INSECURE_MOCK_VERIFIER}`"
+)]
+pub struct InvalidVerifierChoice {
+    /// What was given.
+    pub given: String,
+}
+
+impl FromStr for VerifierChoice {
+    type Err = InvalidVerifierChoice;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == INSECURE_MOCK_VERIFIER {
+            return Ok(Self::InsecureMock);
+        }
+        let invalid = || InvalidVerifierChoice {
+            given: s.to_string(),
+        };
+        if !s.starts_with("0x") || s.len() != 42 {
+            return Err(invalid());
+        }
+        let address = Address::from_str(s).map_err(|_| invalid())?;
+        if address == Address::ZERO {
+            return Err(invalid());
+        }
+        Ok(Self::Existing(address))
+    }
+}
+
+impl fmt::Display for VerifierChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Existing(address) => write!(f, "{address}"),
+            Self::InsecureMock => f.write_str(INSECURE_MOCK_VERIFIER),
+        }
+    }
+}
+
+/// Parameters of a `Rollup` deployment.
+#[derive(Clone, Debug)]
+pub struct RollupDeployConfig {
+    /// L1 timestamp of slot 0. `None`: the latest block's timestamp.
+    pub genesis_time: Option<u64>,
+    /// Seconds per slot.
+    pub slot_duration: u64,
+    /// Slots per epoch.
+    pub epoch_duration: u64,
+    /// Epochs an epoch stays provable after it ends.
+    pub proof_submission_epochs: u64,
+    /// Archive root of checkpoint 0.
+    pub genesis_archive: B256,
+    /// L2 state root of checkpoint 0.
+    pub genesis_state_root: B256,
+    /// Sequencer allow-list.
+    pub sequencers: Vec<Address>,
+    /// The verifier; always explicit.
+    pub verifier: VerifierChoice,
+}
+
+/// Where the contracts landed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// L1 chain id.
+    pub chain_id: u64,
+    /// The `Rollup` contract.
+    pub rollup: Address,
+    /// The verifier the rollup calls.
+    pub verifier: Address,
+    /// `true` when the verifier is the insecure `MockVerifier`.
+    pub verifier_is_insecure_mock: bool,
+    /// The account that deployed (and owns) the rollup.
+    pub deployer: Address,
+    /// The rollup's timing constants; `l1_start_block` is the deployment block.
+    pub constants: L1RollupConstants,
+}
+
+/// Why a deployment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// Invalid parameters; nothing was sent.
+    #[error("invalid deployment parameters: {0}")]
+    InvalidConfig(String),
+    /// The named verifier has no code.
+    #[error("verifier {0} has no contract code on this chain")]
+    VerifierHasNoCode(Address),
+    /// The provider has no signing account.
+    #[error("the provider has no account to deploy from")]
+    NoDeployer,
+    /// Talking to the node failed.
+    #[error("rpc error: {0}")]
+    Rpc(#[from] alloy::transports::TransportError),
+    /// A deployment transaction failed.
+    #[error("deploying {contract}: {source}")]
+    Contract {
+        /// Which contract.
+        contract: &'static str,
+        /// The underlying error.
+        #[source]
+        source: alloy::contract::Error,
+    },
+    /// The deployment receipt had no block number.
+    #[error("deployment of {0} was not mined")]
+    NotMined(&'static str),
+}
+
+/// Deploys `Rollup` (and `MockVerifier` when chosen) from the provider's default account.
+pub async fn deploy_rollup<P: Provider>(
+    provider: &P,
+    config: &RollupDeployConfig,
+) -> Result<Deployment, DeployError> {
+    if config.slot_duration == 0 || config.epoch_duration == 0 {
+        return Err(DeployError::InvalidConfig(format!(
+            "slot duration ({}) and epoch duration ({}) must be positive",
+            config.slot_duration, config.epoch_duration
+        )));
+    }
+    let deployer = provider
+        .get_accounts()
+        .await?
+        .first()
+        .copied()
+        .ok_or(DeployError::NoDeployer)?;
+    let chain_id = provider.get_chain_id().await?;
+
+    let verifier = match config.verifier {
+        VerifierChoice::Existing(address) => {
+            if provider.get_code_at(address).await?.is_empty() {
+                return Err(DeployError::VerifierHasNoCode(address));
+            }
+            address
+        }
+        VerifierChoice::InsecureMock => {
+            let mock =
+                MockVerifier::deploy(provider)
+                    .await
+                    .map_err(|source| DeployError::Contract {
+                        contract: "MockVerifier",
+                        source,
+                    })?;
+            tracing::warn!(address = %mock.address(), "deployed INSECURE MockVerifier: accepts every proof");
+            *mock.address()
+        }
+    };
+
+    let genesis_time = match config.genesis_time {
+        Some(t) => t,
+        None => {
+            let latest = provider
+                .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+                .await?
+                .ok_or(DeployError::NotMined("latest block"))?;
+            latest.header.timestamp
+        }
+    };
+    let rollup_config = RollupConfig {
+        genesisTime: genesis_time,
+        slotDuration: config.slot_duration,
+        epochDuration: config.epoch_duration,
+        proofSubmissionEpochs: config.proof_submission_epochs,
+        genesisArchive: config.genesis_archive,
+        genesisStateRoot: config.genesis_state_root,
+        verifier,
+        sequencers: config.sequencers.clone(),
+    };
+    let receipt = Rollup::deploy_builder(provider, rollup_config)
+        .send()
+        .await
+        .map_err(|source| DeployError::Contract {
+            contract: "Rollup",
+            source,
+        })?
+        .get_receipt()
+        .await
+        .map_err(|e| DeployError::Contract {
+            contract: "Rollup",
+            source: e.into(),
+        })?;
+    let rollup = receipt
+        .contract_address
+        .ok_or(DeployError::NotMined("Rollup"))?;
+    let l1_start_block = receipt
+        .block_number
+        .ok_or(DeployError::NotMined("Rollup"))?;
+    if !receipt.status() {
+        return Err(DeployError::InvalidConfig(
+            "the Rollup constructor reverted (check durations and verifier)".into(),
+        ));
+    }
+    info!(%rollup, %verifier, l1_start_block, "deployed Rollup");
+    Ok(Deployment {
+        chain_id,
+        rollup,
+        verifier,
+        verifier_is_insecure_mock: config.verifier == VerifierChoice::InsecureMock,
+        deployer,
+        constants: L1RollupConstants {
+            l1_start_block,
+            genesis_time,
+            slot_duration: config.slot_duration,
+            epoch_duration: config.epoch_duration,
+            proof_submission_epochs: config.proof_submission_epochs,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifier_choice_parses_address_or_mock() {
+        assert_eq!(
+            "insecure-mock".parse::<VerifierChoice>(),
+            Ok(VerifierChoice::InsecureMock)
+        );
+        let addr = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+        assert_eq!(
+            addr.parse::<VerifierChoice>(),
+            Ok(VerifierChoice::Existing(addr.parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn verifier_choice_rejects_garbage() {
+        for bad in [
+            "",
+            "mock",
+            "0x1234",
+            "5FbDB2315678afecb367f032d93F642f64180aa3",
+            "0xZZbDB2315678afecb367f032d93F642f64180aa3",
+            "0x0000000000000000000000000000000000000000",
+        ] {
+            let err = bad.parse::<VerifierChoice>().unwrap_err();
+            assert!(
+                err.to_string().contains("expected a 0x-prefixed"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}

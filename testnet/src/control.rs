@@ -1,0 +1,86 @@
+//! anvil's development RPCs, typed.
+
+use alloy::providers::Provider;
+use alloy::rpc::types::anvil::ReorgOptions;
+
+/// An anvil dev RPC failed.
+#[derive(Debug, thiserror::Error)]
+#[error("anvil {method}: {source}")]
+pub struct L1ControlError {
+    method: &'static str,
+    #[source]
+    source: alloy::transports::TransportError,
+}
+
+/// Time, mining, snapshot and reorg control of an anvil L1.
+#[derive(Clone, Debug)]
+pub struct L1Control<P> {
+    provider: P,
+}
+
+impl<P: Provider> L1Control<P> {
+    /// Wraps a provider connected to anvil.
+    pub fn new(provider: P) -> Self {
+        Self { provider }
+    }
+
+    async fn call<R: alloy::rpc::json_rpc::RpcRecv>(
+        &self,
+        method: &'static str,
+        params: impl alloy::rpc::json_rpc::RpcSend,
+    ) -> Result<R, L1ControlError> {
+        self.provider
+            .raw_request(method.into(), params)
+            .await
+            .map_err(|source| L1ControlError { method, source })
+    }
+
+    /// Mines one block.
+    pub async fn mine(&self) -> Result<(), L1ControlError> {
+        self.call::<serde_json::Value>("evm_mine", ())
+            .await
+            .map(drop)
+    }
+
+    /// Sets the timestamp of the next mined block (must be later than the latest).
+    pub async fn set_next_block_timestamp(&self, timestamp: u64) -> Result<(), L1ControlError> {
+        self.call::<serde_json::Value>("evm_setNextBlockTimestamp", (timestamp,))
+            .await
+            .map(drop)
+    }
+
+    /// Mines one block at exactly `timestamp`.
+    pub async fn mine_at(&self, timestamp: u64) -> Result<(), L1ControlError> {
+        self.set_next_block_timestamp(timestamp).await?;
+        self.mine().await
+    }
+
+    /// Moves time forward by `seconds` and mines a block.
+    pub async fn warp(&self, seconds: u64) -> Result<(), L1ControlError> {
+        self.call::<serde_json::Value>("evm_increaseTime", (seconds,))
+            .await?;
+        self.mine().await
+    }
+
+    /// Takes a snapshot; returns its id.
+    pub async fn snapshot(&self) -> Result<String, L1ControlError> {
+        let id: alloy::primitives::U256 = self.call("evm_snapshot", ()).await?;
+        Ok(format!("{id:#x}"))
+    }
+
+    /// Reverts to snapshot `id`; returns whether it existed.
+    pub async fn revert(&self, id: &str) -> Result<bool, L1ControlError> {
+        self.call("evm_revert", (id,)).await
+    }
+
+    /// Replaces the last `depth` blocks with `depth` empty blocks (anvil_reorg).
+    pub async fn reorg(&self, depth: u64) -> Result<(), L1ControlError> {
+        let options = ReorgOptions {
+            depth,
+            tx_block_pairs: vec![],
+        };
+        self.call::<serde_json::Value>("anvil_reorg", options)
+            .await
+            .map(drop)
+    }
+}
