@@ -8,7 +8,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-APT_PACKAGES=()
+# clang + libclang-dev: librocksdb-sys compiles RocksDB from C++ and runs bindgen.
+APT_PACKAGES=(clang libclang-dev)
 
 need() {
   command -v "$1" >/dev/null 2>&1 || { echo "install-toolchain: '$1' is required but not on PATH" >&2; exit 1; }

@@ -44,6 +44,7 @@ async fn warp_snapshot_revert_and_reorg() {
                 .send_transaction(tx)
                 .await
                 .unwrap()
+                .with_timeout(Some(Duration::from_secs(30)))
                 .get_receipt()
                 .await
                 .unwrap();

@@ -1,0 +1,511 @@
+//! Checkpoints: the `propose` calldata, L2 block headers, the archive and the tx commitment.
+//!
+//! **Calldata** (`txData` of `Rollup.propose`, format version 1), integers big-endian:
+//! ```text
+//! version u8 = 1 ‖ fee_account u32 ‖ block_count u16 ‖
+//!   block_count × ( deposit_count u16 ‖ tx_count u16 ‖ tx_count × signed transfer (93 bytes) )
+//! ```
+//! Deposits are not repeated in calldata: block `i` applies the next `deposit_count` entries of
+//! the L1 queue (read from `DepositQueued` events), which the header's deposit range covers.
+//!
+//! **Tx commitment**: `hash_fields(TX_COMMITMENT, fee_account limbs ‖ for each block:
+//! deposit_count ‖ tx_count ‖ transfer field encodings)`. It is Poseidon2 so the circuit can
+//! compute it cheaply; the contract stores it as posted next to `keccak256(txData)`.
+//!
+//! **Archive**: `archive₀ = hash_fields(GENESIS_ARCHIVE, genesis state root)`, and every block
+//! extends it: `archive = compress(archive_prev, block_hash)`. A checkpoint's archive is the
+//! archive after its last block.
+
+use crate::account::AccountIndex;
+use crate::hash::{Digest, F, compress, domain, hash_fields, limbs16};
+use crate::state::{StateOverlay, VersionedStore};
+use crate::stf::{
+    CreditWitness, StfError, TransferWitness, apply_deposit, apply_transfer, credit_fees,
+};
+use crate::tx::{Deposit, SignedTransfer, TRANSFER_BYTES, TxDecodeError};
+use p3_field::PrimeCharacteristicRing;
+use serde::{Deserialize, Serialize};
+use vouch_primitives::{BlockNumber, CheckpointNumber, Slot};
+
+/// Calldata format version.
+pub const CALLDATA_VERSION: u8 = 1;
+
+/// One L2 block's content.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct BlockBody {
+    /// Deposits applied at the block's start, from the L1 queue in order.
+    pub deposit_count: u16,
+    /// Transfers in order.
+    pub txs: Vec<SignedTransfer>,
+}
+
+/// What a checkpoint posts: the fee account and its blocks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointBody {
+    /// Account credited with the checkpoint's fees.
+    pub fee_account: AccountIndex,
+    /// At least one block.
+    pub blocks: Vec<BlockBody>,
+}
+
+/// Calldata that is not a valid checkpoint body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalldataError {
+    /// Ran out of bytes.
+    #[error("calldata truncated at byte {at}: needed {needed} more bytes")]
+    Truncated {
+        /// Offset.
+        at: usize,
+        /// Bytes missing.
+        needed: usize,
+    },
+    /// Unknown format version.
+    #[error("unknown calldata version {0} (expected {CALLDATA_VERSION})")]
+    Version(u8),
+    /// No blocks.
+    #[error("a checkpoint has at least one block")]
+    NoBlocks,
+    /// Bytes after the last block.
+    #[error("{0} trailing bytes after the last block")]
+    Trailing(usize),
+    /// A transfer did not decode.
+    #[error("block {block}, transaction {position}: {error}")]
+    Tx {
+        /// Block position.
+        block: usize,
+        /// Transaction position.
+        position: usize,
+        /// Decode error.
+        error: TxDecodeError,
+    },
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CalldataError> {
+        let remaining = self.bytes.len() - self.at;
+        if remaining < n {
+            return Err(CalldataError::Truncated {
+                at: self.at,
+                needed: n - remaining,
+            });
+        }
+        let out = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8, CalldataError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, CalldataError> {
+        Ok(u16::from_be_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
+    }
+    fn u32(&mut self) -> Result<u32, CalldataError> {
+        Ok(u32::from_be_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+}
+
+impl CheckpointBody {
+    /// Total deposits consumed.
+    pub fn deposit_count(&self) -> u64 {
+        self.blocks.iter().map(|b| b.deposit_count as u64).sum()
+    }
+
+    /// Total transfers.
+    pub fn tx_count(&self) -> usize {
+        self.blocks.iter().map(|b| b.txs.len()).sum()
+    }
+
+    /// Encodes as `propose` calldata.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(7 + self.blocks.len() * 4 + self.tx_count() * TRANSFER_BYTES);
+        out.push(CALLDATA_VERSION);
+        out.extend_from_slice(&self.fee_account.0.to_be_bytes());
+        out.extend_from_slice(&(self.blocks.len() as u16).to_be_bytes());
+        for block in &self.blocks {
+            out.extend_from_slice(&block.deposit_count.to_be_bytes());
+            out.extend_from_slice(&(block.txs.len() as u16).to_be_bytes());
+            for tx in &block.txs {
+                out.extend_from_slice(&tx.to_bytes());
+            }
+        }
+        out
+    }
+
+    /// Decodes untrusted calldata; never panics.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CalldataError> {
+        let mut r = Reader { bytes, at: 0 };
+        let version = r.u8()?;
+        if version != CALLDATA_VERSION {
+            return Err(CalldataError::Version(version));
+        }
+        let fee_account = AccountIndex(r.u32()?);
+        let block_count = r.u16()?;
+        if block_count == 0 {
+            return Err(CalldataError::NoBlocks);
+        }
+        let mut blocks = Vec::with_capacity(block_count as usize);
+        for block in 0..block_count as usize {
+            let deposit_count = r.u16()?;
+            let tx_count = r.u16()? as usize;
+            let mut txs = Vec::with_capacity(tx_count.min(bytes.len() / TRANSFER_BYTES));
+            for position in 0..tx_count {
+                let raw = r.take(TRANSFER_BYTES)?;
+                txs.push(
+                    SignedTransfer::from_bytes(raw).map_err(|error| CalldataError::Tx {
+                        block,
+                        position,
+                        error,
+                    })?,
+                );
+            }
+            blocks.push(BlockBody { deposit_count, txs });
+        }
+        if r.at != bytes.len() {
+            return Err(CalldataError::Trailing(bytes.len() - r.at));
+        }
+        Ok(Self {
+            fee_account,
+            blocks,
+        })
+    }
+
+    /// The Poseidon2 transaction commitment (see module docs).
+    pub fn tx_commitment(&self) -> Digest {
+        let mut fields: Vec<F> =
+            Vec::with_capacity(2 + self.blocks.len() * 2 + self.tx_count() * 13);
+        fields.extend_from_slice(&limbs16::<2>(self.fee_account.0 as u128));
+        for block in &self.blocks {
+            fields.push(F::from_u32(block.deposit_count as u32));
+            fields.push(F::from_u32(block.txs.len() as u32));
+            for tx in &block.txs {
+                fields.extend_from_slice(&tx.transfer.to_fields());
+            }
+        }
+        hash_fields(domain::TX_COMMITMENT, &fields)
+    }
+}
+
+/// The archive of the genesis state.
+pub fn genesis_archive(genesis_state_root: &Digest) -> Digest {
+    hash_fields(domain::GENESIS_ARCHIVE, &genesis_state_root.0)
+}
+
+/// Header of an executed L2 block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct L2BlockHeader {
+    /// Global L2 block number (1-based).
+    pub number: BlockNumber,
+    /// Checkpoint containing the block.
+    pub checkpoint: CheckpointNumber,
+    /// Slot of the checkpoint.
+    pub slot: Slot,
+    /// Timestamp (the checkpoint's slot start).
+    pub timestamp: u64,
+    /// First deposit queue index applied.
+    pub deposit_start: u64,
+    /// Deposits applied.
+    pub deposit_count: u16,
+    /// Transfers applied.
+    pub tx_count: u16,
+    /// State root after the block.
+    pub state_root: Digest,
+    /// Archive after the block.
+    pub archive: Digest,
+}
+
+impl L2BlockHeader {
+    /// Poseidon2 hash of the header fields (without `archive`, which it feeds).
+    pub fn hash(&self) -> Digest {
+        let mut fields: Vec<F> = Vec::with_capacity(30);
+        fields.extend_from_slice(&limbs16::<4>(self.number.get() as u128));
+        fields.extend_from_slice(&limbs16::<4>(self.checkpoint.get() as u128));
+        fields.extend_from_slice(&limbs16::<4>(self.slot.get() as u128));
+        fields.extend_from_slice(&limbs16::<4>(self.timestamp as u128));
+        fields.extend_from_slice(&limbs16::<4>(self.deposit_start as u128));
+        fields.push(F::from_u32(self.deposit_count as u32));
+        fields.push(F::from_u32(self.tx_count as u32));
+        fields.extend_from_slice(&self.state_root.0);
+        hash_fields(domain::BLOCK_HEADER, &fields)
+    }
+}
+
+/// Where a checkpoint sits: everything execution needs besides its body and deposits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointContext {
+    /// Its number.
+    pub number: CheckpointNumber,
+    /// Its slot.
+    pub slot: Slot,
+    /// Its timestamp (slot start).
+    pub timestamp: u64,
+    /// Archive of the previous checkpoint.
+    pub previous_archive: Digest,
+    /// Number of the last L2 block before it.
+    pub previous_block: BlockNumber,
+    /// First deposit queue index it consumes.
+    pub deposit_start: u64,
+    /// L2 chain id (signature domain).
+    pub chain_id: u64,
+}
+
+/// Witness of one step of a block, in execution order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepWitness {
+    /// A deposit credit.
+    Deposit(CreditWitness),
+    /// A transfer.
+    Transfer(Box<TransferWitness>),
+    /// The block's fee credit.
+    Fees(CreditWitness),
+}
+
+/// Result of executing a checkpoint.
+#[derive(Clone, Debug)]
+pub struct CheckpointExecution {
+    /// State root before.
+    pub pre_state_root: Digest,
+    /// State root after.
+    pub state_root: Digest,
+    /// Archive after.
+    pub archive: Digest,
+    /// Poseidon2 tx commitment.
+    pub tx_commitment: Digest,
+    /// Executed blocks.
+    pub blocks: Vec<L2BlockHeader>,
+    /// Witnesses per step, all blocks in order.
+    pub witnesses: Vec<StepWitness>,
+    /// Deposits consumed.
+    pub deposit_count: u64,
+}
+
+/// Executes `body` on `state`. `deposits` must be the queue entries starting at
+/// `ctx.deposit_start`, at least `body.deposit_count()` of them. On error the overlay may hold
+/// partial changes: discard it.
+pub fn execute_checkpoint<S: VersionedStore>(
+    state: &mut StateOverlay<'_, S>,
+    ctx: &CheckpointContext,
+    body: &CheckpointBody,
+    deposits: &[Deposit],
+) -> Result<CheckpointExecution, ExecuteError> {
+    if body.blocks.is_empty() {
+        return Err(ExecuteError::NoBlocks);
+    }
+    let needed = body.deposit_count();
+    if (deposits.len() as u64) < needed {
+        return Err(ExecuteError::MissingDeposits {
+            needed,
+            available: deposits.len() as u64,
+        });
+    }
+    let pre_state_root = state.root()?;
+    let mut archive = ctx.previous_archive;
+    let mut number = ctx.previous_block;
+    let mut next_deposit = 0usize;
+    let mut blocks = Vec::with_capacity(body.blocks.len());
+    let mut witnesses = Vec::new();
+    for (block_pos, block) in body.blocks.iter().enumerate() {
+        let deposit_start = ctx.deposit_start + next_deposit as u64;
+        for deposit in &deposits[next_deposit..next_deposit + block.deposit_count as usize] {
+            if deposit.queue_index != ctx.deposit_start + next_deposit as u64 {
+                return Err(ExecuteError::DepositOrder {
+                    expected: ctx.deposit_start + next_deposit as u64,
+                    got: deposit.queue_index,
+                });
+            }
+            witnesses.push(StepWitness::Deposit(apply_deposit(state, deposit)?));
+            next_deposit += 1;
+        }
+        let mut fees: u64 = 0;
+        for (position, tx) in block.txs.iter().enumerate() {
+            let witness = apply_transfer(state, tx, ctx.chain_id).map_err(|e| match e {
+                StfError::InvalidTransaction { error, .. } => StfError::InvalidTransaction {
+                    block: block_pos,
+                    position,
+                    error,
+                },
+                other => other,
+            })?;
+            fees = fees
+                .checked_add(tx.transfer.fee)
+                .ok_or(StfError::FeeAccount(crate::stf::TxError::BalanceOverflow(
+                    body.fee_account,
+                )))?;
+            witnesses.push(StepWitness::Transfer(Box::new(witness)));
+        }
+        if fees > 0 {
+            witnesses.push(StepWitness::Fees(credit_fees(
+                state,
+                body.fee_account,
+                fees,
+            )?));
+        }
+        number = BlockNumber(number.get() + 1);
+        let mut header = L2BlockHeader {
+            number,
+            checkpoint: ctx.number,
+            slot: ctx.slot,
+            timestamp: ctx.timestamp,
+            deposit_start,
+            deposit_count: block.deposit_count,
+            tx_count: block.txs.len() as u16,
+            state_root: state.root()?,
+            archive: Digest::ZERO,
+        };
+        archive = compress(&archive, &header.hash());
+        header.archive = archive;
+        blocks.push(header);
+    }
+    Ok(CheckpointExecution {
+        pre_state_root,
+        state_root: state.root()?,
+        archive,
+        tx_commitment: body.tx_commitment(),
+        blocks,
+        witnesses,
+        deposit_count: needed,
+    })
+}
+
+/// Why a checkpoint could not be executed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// No blocks.
+    #[error("a checkpoint has at least one block")]
+    NoBlocks,
+    /// Fewer deposits known than the body consumes.
+    #[error("checkpoint consumes {needed} deposits but only {available} are known")]
+    MissingDeposits {
+        /// Consumed.
+        needed: u64,
+        /// Known.
+        available: u64,
+    },
+    /// Deposits passed out of queue order.
+    #[error("deposit {got} passed where queue index {expected} was expected")]
+    DepositOrder {
+        /// Expected index.
+        expected: u64,
+        /// Given index.
+        got: u64,
+    },
+    /// A transaction or credit broke a rule, or storage failed.
+    #[error(transparent)]
+    Stf(#[from] StfError),
+}
+
+impl From<crate::state::StateError> for ExecuteError {
+    fn from(e: crate::state::StateError) -> Self {
+        ExecuteError::Stf(StfError::State(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::AccountIndex;
+    use crate::tx::Transfer;
+    use alloy::signers::local::PrivateKeySigner;
+    use proptest::prelude::*;
+
+    fn body(txs_per_block: &[usize]) -> CheckpointBody {
+        let signer = PrivateKeySigner::random();
+        CheckpointBody {
+            fee_account: AccountIndex(3),
+            blocks: txs_per_block
+                .iter()
+                .map(|n| BlockBody {
+                    deposit_count: 1,
+                    txs: (0..*n)
+                        .map(|i| {
+                            Transfer {
+                                from: AccountIndex(1),
+                                to: AccountIndex(2),
+                                amount: 5,
+                                fee: 1,
+                                nonce: i as u32,
+                            }
+                            .sign(&signer, 1)
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn calldata_round_trips() {
+        let b = body(&[0, 3, 1]);
+        assert_eq!(CheckpointBody::decode(&b.encode()).unwrap(), b);
+    }
+
+    #[test]
+    fn calldata_errors_are_typed() {
+        let encoded = body(&[2]).encode();
+        assert_eq!(
+            CheckpointBody::decode(&[]),
+            Err(CalldataError::Truncated { at: 0, needed: 1 })
+        );
+        assert_eq!(CheckpointBody::decode(&[9]), Err(CalldataError::Version(9)));
+        assert!(matches!(
+            CheckpointBody::decode(&encoded[..encoded.len() - 1]),
+            Err(CalldataError::Truncated { .. })
+        ));
+        let mut trailing = encoded.clone();
+        trailing.push(0);
+        assert_eq!(
+            CheckpointBody::decode(&trailing),
+            Err(CalldataError::Trailing(1))
+        );
+        assert_eq!(
+            CheckpointBody::decode(&[1, 0, 0, 0, 0, 0, 0]),
+            Err(CalldataError::NoBlocks)
+        );
+        let mut bad_parity = encoded;
+        let last = bad_parity.len() - 1;
+        bad_parity[last] = 7;
+        assert!(matches!(
+            CheckpointBody::decode(&bad_parity),
+            Err(CalldataError::Tx {
+                block: 0,
+                position: 1,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn tx_commitment_binds_order_and_blocks() {
+        let b = body(&[2, 1]);
+        let mut swapped = b.clone();
+        swapped.blocks[0].txs.swap(0, 1);
+        assert_ne!(b.tx_commitment(), swapped.tx_commitment());
+        let mut regrouped = b.clone();
+        let moved = regrouped.blocks[0].txs.pop().unwrap();
+        regrouped.blocks[1].txs.insert(0, moved);
+        assert_ne!(b.tx_commitment(), regrouped.tx_commitment());
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = CheckpointBody::decode(&bytes);
+        }
+
+        #[test]
+        fn truncation_is_always_an_error(cut in 0usize..200) {
+            let encoded = body(&[1, 1]).encode();
+            prop_assume!(cut < encoded.len());
+            prop_assert!(CheckpointBody::decode(&encoded[..cut]).is_err());
+        }
+    }
+}
