@@ -41,6 +41,77 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Print a deployed rollup's constants and tips as JSON.
     RollupInfo(RollupInfoArgs),
+    /// Run a local devnet: anvil, the contracts, the sequencer and a transaction generator.
+    Devnet(DevnetArgs),
+    /// Benchmarks, printed as JSON.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `vouch devnet`.
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// anvil port.
+    #[arg(long, default_value_t = 8545)]
+    pub l1_port: u16,
+    /// Seconds per slot (≥ 2).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..))]
+    pub slot_duration: u64,
+    /// Slots per epoch.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
+    pub epoch_duration: u64,
+    /// Epochs an epoch stays provable after it ends.
+    #[arg(long, default_value_t = 1)]
+    pub proof_submission_epochs: u64,
+    /// Transfers per second sent by the load generator (0: none).
+    #[arg(long, default_value_t = 5.0)]
+    pub tx_rate: f64,
+    /// Funded load accounts.
+    #[arg(long, default_value_t = 16)]
+    pub accounts: u32,
+    /// L2 blocks per checkpoint.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub blocks_per_checkpoint: u64,
+    /// Transfers per block at most.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=65535))]
+    pub max_txs_per_block: u64,
+    /// Data directory (wiped at start: a devnet is ephemeral).
+    #[arg(long, env = "VOUCH_DATADIR", default_value = ".devnet")]
+    pub datadir: std::path::PathBuf,
+    /// Sequencer JSON-RPC listen address.
+    #[arg(long, default_value = "127.0.0.1:8547")]
+    pub sequencer_rpc: std::net::SocketAddr,
+    /// Stop after this many epochs (0: run until Ctrl-C).
+    #[arg(long, default_value_t = 0)]
+    pub epochs: u64,
+    /// Deploy the INSECURE mock verifier (accepts every proof). Required until the real
+    /// verifier exists: the devnet never picks a mock silently.
+    #[arg(long)]
+    pub insecure_mock_verifier: bool,
+}
+
+/// `vouch bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// State transition: transfers per second with signature checks and witness generation.
+    Stf(StfBenchArgs),
+}
+
+/// `vouch bench stf`.
+#[derive(Debug, Args)]
+pub struct StfBenchArgs {
+    /// Transfers to execute.
+    #[arg(long, default_value_t = 5_000)]
+    pub transfers: usize,
+    /// Accounts.
+    #[arg(long, default_value_t = 1_000)]
+    pub accounts: u32,
+    /// Transfers per checkpoint (one commit each).
+    #[arg(long, default_value_t = 500)]
+    pub per_checkpoint: usize,
+    /// One-line JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Connection to L1.

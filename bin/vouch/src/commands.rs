@@ -1,6 +1,6 @@
 //! Subcommand implementations.
 
-use crate::cli::{Command, DeployArgs, L1Args, RollupInfoArgs};
+use crate::cli::{BenchCommand, Command, DeployArgs, DevnetArgs, L1Args, RollupInfoArgs};
 use alloy::network::EthereumWallet;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
@@ -19,6 +19,13 @@ pub async fn run(command: Command) -> Result<()> {
     match command {
         Command::Deploy(args) => deploy(args).await,
         Command::RollupInfo(args) => rollup_info(args).await,
+        Command::Devnet(args) => devnet(args).await,
+        Command::Bench(BenchCommand::Stf(a)) => {
+            tokio::task::spawn_blocking(move || {
+                crate::bench::stf(a.transfers, a.accounts, a.per_checkpoint, a.json)
+            })
+            .await?
+        }
     }
 }
 
@@ -86,5 +93,110 @@ async fn rollup_info(args: RollupInfoArgs) -> Result<()> {
         "proven_checkpoint": proven,
     });
     println!("{}", serde_json::to_string_pretty(&info)?);
+    Ok(())
+}
+
+async fn devnet(args: DevnetArgs) -> Result<()> {
+    use vouch_l1_contracts::deploy::VerifierChoice;
+    use vouch_testnet::devnet::{Devnet, DevnetConfig};
+    anyhow::ensure!(
+        args.insecure_mock_verifier,
+        "the real epoch-proof verifier is not built yet; pass --insecure-mock-verifier to run the devnet with the INSECURE mock verifier"
+    );
+    anyhow::ensure!(
+        args.tx_rate >= 0.0 && args.tx_rate.is_finite(),
+        "--tx-rate must be a non-negative number"
+    );
+    let devnet = Devnet::start(DevnetConfig {
+        l1_port: Some(args.l1_port),
+        slot_duration: args.slot_duration,
+        epoch_duration: args.epoch_duration,
+        proof_submission_epochs: args.proof_submission_epochs,
+        tx_rate: args.tx_rate,
+        accounts: args.accounts,
+        blocks_per_checkpoint: args.blocks_per_checkpoint as usize,
+        max_txs_per_block: args.max_txs_per_block as usize,
+        datadir: args.datadir.clone(),
+        sequencer_rpc: args.sequencer_rpc,
+        verifier: VerifierChoice::InsecureMock,
+    })
+    .await?;
+    std::fs::write(
+        args.datadir.join("deployment.json"),
+        serde_json::to_string_pretty(&devnet.deployment)?,
+    )?;
+    tracing::info!(
+        l1 = %devnet.anvil.http_url(),
+        sequencer = %devnet.sequencer_url(),
+        rollup = %devnet.deployment.rollup,
+        "devnet running (INSECURE mock verifier); Ctrl-C to stop"
+    );
+    let constants = devnet.deployment.constants;
+    let rollup =
+        vouch_l1_contracts::bindings::Rollup::new(devnet.deployment.rollup, &devnet.provider);
+    let head_epoch = || async {
+        let ts = devnet
+            .provider
+            .get_block_by_number(Default::default())
+            .await?
+            .map_or(0, |b| b.header.timestamp);
+        anyhow::Ok(constants.epoch_at_timestamp(ts).map_or(0, |e| e.get()))
+    };
+    let first_epoch = head_epoch().await?;
+    // Slot of every checkpoint on L1, index n-1 for checkpoint n; re-read after a prune.
+    let mut slots: Vec<u64> = Vec::new();
+    let mut prunes = 0u64;
+    let mut ticker = tokio::time::interval(Duration::from_secs(constants.slot_duration));
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = ticker.tick() => {}
+        }
+        let pending = rollup.pendingCheckpointNumber().call().await?;
+        let proven = rollup.provenCheckpointNumber().call().await?;
+        let replaced = match slots.last() {
+            Some(&slot) => {
+                (slots.len() as u64 > pending)
+                    || rollup.checkpoint(slots.len() as u64).call().await?.slot != slot
+            }
+            None => false,
+        };
+        if replaced {
+            prunes += 1;
+            slots.truncate(proven as usize);
+        }
+        for n in slots.len() as u64 + 1..=pending {
+            slots.push(rollup.checkpoint(n).call().await?.slot);
+        }
+        let epoch = head_epoch().await?;
+        let in_epoch = slots
+            .iter()
+            .filter(|s| constants.epoch_at_slot(vouch_primitives::Slot(**s)).get() == epoch)
+            .count();
+        tracing::info!(
+            epoch,
+            checkpoints_in_epoch = in_epoch,
+            pending_checkpoint = pending,
+            proven_checkpoint = proven,
+            prunes,
+            "progress"
+        );
+        if args.epochs > 0 && epoch >= first_epoch + args.epochs {
+            break;
+        }
+    }
+    let mut per_epoch: std::collections::BTreeMap<u64, u64> = Default::default();
+    for slot in &slots {
+        *per_epoch
+            .entry(constants.epoch_at_slot(vouch_primitives::Slot(*slot)).get())
+            .or_default() += 1;
+    }
+    let (stats, _anvil, _) = devnet.stop().await;
+    let summary = json!({
+        "pending_chain_checkpoints_per_epoch": per_epoch,
+        "prunes_seen": prunes,
+        "transfers_sent": stats.map(|s| s.sent),
+    });
+    println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }

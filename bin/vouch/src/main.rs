@@ -4,10 +4,13 @@
 //! * `vouch deploy`: deploy the L1 `Rollup` contract (verifier named explicitly) and print the
 //!   addresses as JSON.
 //! * `vouch rollup-info`: read a deployed rollup's constants and tips as JSON.
+//! * `vouch devnet`: anvil + contracts + devnet sequencer + load generator, with progress.
+//! * `vouch bench stf`: state-transition throughput as JSON.
 //!
 //! Errors are reported on stderr as `error: …` with a non-zero exit code; nothing panics on bad
 //! input.
 
+mod bench;
 mod cli;
 mod commands;
 

@@ -12,7 +12,9 @@
 //! a whole version, never between two. Old versions are kept; compacting history below the
 //! finalized checkpoint is future work.
 
-use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions};
+use rocksdb::{
+    ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions,
+};
 use std::path::Path;
 use vouch_rollup::state::{StateKey, Version, VersionedStore};
 
@@ -47,7 +49,9 @@ pub struct RocksStateStore {
 
 impl std::fmt::Debug for RocksStateStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RocksStateStore").field("path", &self.db.path()).finish()
+        f.debug_struct("RocksStateStore")
+            .field("path", &self.db.path())
+            .finish()
     }
 }
 
@@ -72,20 +76,28 @@ impl RocksStateStore {
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
-        self.db.cf_handle(name).expect("column families are created at open")
+        self.db
+            .cf_handle(name)
+            .expect("column families are created at open")
     }
 
     fn keys_of_version(&self, version: Version) -> Result<Vec<Vec<u8>>, StateDbError> {
-        let Some(raw) = self.db.get_cf(self.cf(CF_VERSIONS), version.to_be_bytes())? else {
+        let Some(raw) = self
+            .db
+            .get_cf(self.cf(CF_VERSIONS), version.to_be_bytes())?
+        else {
             return Ok(vec![]);
         };
         let mut keys = Vec::new();
         let mut at = 0usize;
         while at < raw.len() {
-            let len = *raw.get(at).ok_or_else(|| StateDbError::Corrupt(format!("key list of version {version}")))? as usize;
-            let key = raw
-                .get(at + 1..at + 1 + len)
-                .ok_or_else(|| StateDbError::Corrupt(format!("key list of version {version} truncated")))?;
+            let len = *raw
+                .get(at)
+                .ok_or_else(|| StateDbError::Corrupt(format!("key list of version {version}")))?
+                as usize;
+            let key = raw.get(at + 1..at + 1 + len).ok_or_else(|| {
+                StateDbError::Corrupt(format!("key list of version {version} truncated"))
+            })?;
             keys.push(key.to_vec());
             at += 1 + len;
         }
@@ -108,7 +120,9 @@ impl VersionedStore for RocksStateStore {
         iter.seek_for_prev(versioned_key(key, version));
         iter.status()?;
         match (iter.key(), iter.value()) {
-            (Some(found), Some(value)) if found.len() == prefix.len() + 8 && found.starts_with(&prefix) => {
+            (Some(found), Some(value))
+                if found.len() == prefix.len() + 8 && found.starts_with(&prefix) =>
+            {
                 Ok(Some(value.to_vec()))
             }
             _ => Ok(None),
@@ -118,7 +132,10 @@ impl VersionedStore for RocksStateStore {
     fn commit(&self, version: Version, changes: &[(StateKey, Vec<u8>)]) -> Result<(), Self::Error> {
         let expected = self.latest_version()?.map_or(0, |v| v + 1);
         if version != expected {
-            return Err(StateDbError::NonSequentialVersion { expected, got: version });
+            return Err(StateDbError::NonSequentialVersion {
+                expected,
+                got: version,
+            });
         }
         let mut batch = WriteBatch::default();
         let mut key_list = Vec::new();
@@ -135,17 +152,25 @@ impl VersionedStore for RocksStateStore {
     }
 
     fn rollback_to(&self, version: Version) -> Result<(), Self::Error> {
-        let Some(latest) = self.latest_version()? else { return Ok(()) };
+        let Some(latest) = self.latest_version()? else {
+            return Ok(());
+        };
         if latest <= version {
             return Ok(());
         }
         let mut batch = WriteBatch::default();
         let start = (version + 1).to_be_bytes();
-        let iter = self.db.iterator_cf(self.cf(CF_VERSIONS), IteratorMode::From(&start, Direction::Forward));
+        let iter = self.db.iterator_cf(
+            self.cf(CF_VERSIONS),
+            IteratorMode::From(&start, Direction::Forward),
+        );
         for item in iter {
             let (raw_version, _) = item?;
             let v = Version::from_be_bytes(
-                raw_version.as_ref().try_into().map_err(|_| StateDbError::Corrupt("version key".into()))?,
+                raw_version
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StateDbError::Corrupt("version key".into()))?,
             );
             for key in self.keys_of_version(v)? {
                 let mut k = key;
@@ -163,10 +188,9 @@ impl VersionedStore for RocksStateStore {
         match self.db.get_cf(self.cf(CF_META), LATEST)? {
             None => Ok(None),
             Some(raw) => {
-                let bytes: [u8; 8] = raw
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| StateDbError::Corrupt(format!("meta/latest is {} bytes, expected 8", raw.len())))?;
+                let bytes: [u8; 8] = raw.as_slice().try_into().map_err(|_| {
+                    StateDbError::Corrupt(format!("meta/latest is {} bytes, expected 8", raw.len()))
+                })?;
                 Ok(Some(Version::from_be_bytes(bytes)))
             }
         }
@@ -194,7 +218,9 @@ mod tests {
         let mut roots = vec![];
         let mut state = StateOverlay::new(store, None);
         for v in 0..n {
-            state.set_account(AccountIndex(v as u32 * 7), owner(v + 1)).unwrap();
+            state
+                .set_account(AccountIndex(v as u32 * 7), owner(v + 1))
+                .unwrap();
             if v > 0 {
                 let mut a: Account = state.account(AccountIndex(0)).unwrap();
                 a.nonce += 1;
@@ -217,14 +243,33 @@ mod tests {
         let store = RocksStateStore::open(dir.path()).unwrap();
         assert_eq!(store.latest_version().unwrap(), Some(4));
         for (v, root) in memory_roots.iter().enumerate() {
-            assert_eq!(&StateOverlay::new(&store, Some(v as u64)).root().unwrap(), root, "snapshot {v}");
+            assert_eq!(
+                &StateOverlay::new(&store, Some(v as u64)).root().unwrap(),
+                root,
+                "snapshot {v}"
+            );
         }
         store.rollback_to(2).unwrap();
         assert_eq!(store.latest_version().unwrap(), Some(2));
-        assert_eq!(StateOverlay::new(&store, Some(9)).root().unwrap(), memory_roots[2]);
-        assert_eq!(StateOverlay::new(&store, Some(2)).account(AccountIndex(0)).unwrap().nonce, 2);
+        assert_eq!(
+            StateOverlay::new(&store, Some(9)).root().unwrap(),
+            memory_roots[2]
+        );
+        assert_eq!(
+            StateOverlay::new(&store, Some(2))
+                .account(AccountIndex(0))
+                .unwrap()
+                .nonce,
+            2
+        );
         // Versions continue after the rollback.
-        assert!(matches!(store.commit(4, &[]), Err(StateDbError::NonSequentialVersion { expected: 3, got: 4 })));
+        assert!(matches!(
+            store.commit(4, &[]),
+            Err(StateDbError::NonSequentialVersion {
+                expected: 3,
+                got: 4
+            })
+        ));
         store.commit(3, &[]).unwrap();
     }
 
@@ -245,8 +290,13 @@ mod tests {
         let store = RocksStateStore::open(dir.path()).unwrap();
         write_versions(&store, 2);
         let key = StateKey::Account(AccountIndex(0));
-        store.db.put_cf(store.cf(CF_STATE), versioned_key(&key, 1), b"short").unwrap();
-        let err = StateOverlay::new(&store, Some(1)).account(AccountIndex(0)).unwrap_err();
+        store
+            .db
+            .put_cf(store.cf(CF_STATE), versioned_key(&key, 1), b"short")
+            .unwrap();
+        let err = StateOverlay::new(&store, Some(1))
+            .account(AccountIndex(0))
+            .unwrap_err();
         assert!(err.to_string().contains("corrupt"), "{err}");
     }
 }
