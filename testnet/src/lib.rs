@@ -14,6 +14,7 @@
 mod anvil;
 mod control;
 pub mod devnet;
+pub mod proposer;
 pub mod replay;
 
 pub use anvil::{AnvilConfig, AnvilError, AnvilProcess, anvil_binary, repo_root};

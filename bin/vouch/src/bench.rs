@@ -127,3 +127,57 @@ fn run<S: VersionedStore>(
     let root = StateOverlay::new(store, Some(bodies.len() as u64)).root()?;
     Ok((secs, root, witnesses))
 }
+
+/// `vouch bench catchup`: how fast a fresh follower ingests a backlog of checkpoints.
+pub async fn catchup(checkpoints: u64, json_out: bool) -> Result<()> {
+    use std::sync::Arc;
+    use vouch_archiver::archive::L2BlockSource;
+    use vouch_archiver::kv::RocksKv;
+    use vouch_archiver::{Archive, FollowerConfig, L1Follower};
+    use vouch_testnet::proposer::DirectProposer;
+    use vouch_testnet::{AnvilConfig, AnvilProcess};
+
+    anyhow::ensure!(checkpoints > 0, "need at least one checkpoint");
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default())?;
+    let l1 = DirectProposer::deploy(&anvil, 1, 1_000_000, 1_000).await;
+    let t0 = Instant::now();
+    for slot in 0..checkpoints {
+        l1.propose_at(slot, 1).await;
+    }
+    let backlog_secs = t0.elapsed().as_secs_f64();
+
+    let dir = tempfile::tempdir()?;
+    let archive = Archive::new(Arc::new(RocksKv::open(dir.path())?), l1.constants());
+    let config = FollowerConfig::new(
+        anvil.http_url(),
+        l1.address(),
+        l1.deployment.constants.l1_start_block,
+    );
+    let batch_blocks = config.batch_blocks;
+    let mut follower = L1Follower::new(config, archive.clone())?;
+    let t1 = Instant::now();
+    let report = follower.sync_once().await?;
+    let secs = t1.elapsed().as_secs_f64();
+    let pending = archive.tips()?.pending.get();
+    anyhow::ensure!(
+        pending == checkpoints,
+        "archived {pending} of {checkpoints} checkpoints"
+    );
+    let out = json!({
+        "bench": "catchup",
+        "checkpoints": checkpoints,
+        "l1_blocks": report.head - l1.deployment.constants.l1_start_block,
+        "batch_blocks": batch_blocks,
+        "seconds": secs,
+        "checkpoints_per_sec": checkpoints as f64 / secs,
+        "goal_checkpoints_per_sec": 200,
+        "backlog_build_seconds": backlog_secs,
+        "store": "rocksdb (fsync per batch)",
+    });
+    if json_out {
+        println!("{out}")
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?)
+    }
+    Ok(())
+}

@@ -95,6 +95,19 @@ pub struct DevnetArgs {
 pub enum BenchCommand {
     /// State transition: transfers per second with signature checks and witness generation.
     Stf(StfBenchArgs),
+    /// Follower catch-up: checkpoints ingested per second from a backlog on anvil.
+    Catchup(CatchupBenchArgs),
+}
+
+/// `vouch bench catchup`.
+#[derive(Debug, Args)]
+pub struct CatchupBenchArgs {
+    /// Checkpoints in the backlog.
+    #[arg(long, default_value_t = 500)]
+    pub checkpoints: u64,
+    /// One-line JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vouch bench stf`.
