@@ -6,11 +6,14 @@ use crate::model::{ArchivedCheckpoint, ArchivedDeposit, ArchivedProof};
 use alloy::consensus::Transaction as _;
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{Address, B256, keccak256};
+use alloy::providers::WsConnect;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::{SolCall, SolEvent, SolValue};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 use vouch_l1_contracts::bindings::Rollup::{
@@ -29,6 +32,9 @@ pub struct FollowerConfig {
     pub start_block: u64,
     /// Most L1 blocks per `eth_getLogs` batch.
     pub batch_blocks: u64,
+    /// Optional WebSocket URL: new-head notifications wake the follower at once; polling
+    /// stays on as the fallback.
+    pub ws_url: Option<String>,
     /// Poll interval for new heads.
     pub poll_interval: Duration,
     /// How many recent stored block hashes are re-checked every sync (and at restart).
@@ -45,6 +51,7 @@ impl FollowerConfig {
             rollup,
             start_block,
             batch_blocks: 2_000,
+            ws_url: None,
             poll_interval: Duration::from_millis(500),
             recheck_depth: 8,
             backoff: Duration::from_millis(200),
@@ -123,6 +130,11 @@ impl<K: Kv> L1Follower<K> {
             archive,
             checked_at_start: false,
         })
+    }
+
+    /// Sets (or clears) the WebSocket URL used for new-head wake-ups by [`Self::run`].
+    pub fn set_ws_url(&mut self, url: Option<String>) {
+        self.config.ws_url = url;
     }
 
     fn provider(&self) -> &DynProvider {
@@ -345,6 +357,10 @@ impl<K: Kv> L1Follower<K> {
     /// Syncs until cancelled: after each success waits for the poll interval; after a failure
     /// backs off (doubling, capped at 30 s) and rotates to the next RPC URL.
     pub async fn run(mut self, cancel: CancellationToken) {
+        let heads = Arc::new(Notify::new());
+        if let Some(url) = self.config.ws_url.clone() {
+            tokio::spawn(watch_heads(url, heads.clone(), cancel.clone()));
+        }
         let mut backoff = self.config.backoff;
         loop {
             let wait = match self.sync_once().await {
@@ -371,7 +387,38 @@ impl<K: Kv> L1Follower<K> {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(wait) => {}
+                _ = heads.notified() => {}
             }
+        }
+    }
+}
+
+/// Subscribes to new heads over WebSocket and pings `heads` for each; reconnects with a delay
+/// when the socket drops. Polling keeps the follower going meanwhile.
+async fn watch_heads(url: String, heads: Arc<Notify>, cancel: CancellationToken) {
+    while !cancel.is_cancelled() {
+        let subscribed = async {
+            let provider = ProviderBuilder::new()
+                .connect_ws(WsConnect::new(url.clone()))
+                .await?;
+            let mut sub = provider.subscribe_blocks().await?;
+            debug!(%url, "subscribed to new L1 heads");
+            while sub.recv().await.is_ok() {
+                heads.notify_one();
+            }
+            Ok::<_, alloy::transports::TransportError>(())
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            result = subscribed => {
+                if let Err(e) = result {
+                    debug!(%url, error = %e, "new-head subscription failed; polling meanwhile");
+                }
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     }
 }

@@ -240,7 +240,8 @@ async fn follower_survives_the_rpc_going_away() {
     let port = anvil.port();
     let l1 = DirectProposer::deploy(&anvil, 12, 4, 100).await;
     l1.propose_at(0, 1).await;
-    let n = node(&dir.path().join("db"), &l1, anvil.http_url());
+    let mut n = node(&dir.path().join("db"), &l1, anvil.http_url());
+    n.follower.set_ws_url(Some(anvil.ws_url()));
     let archive = n.archive.clone();
     let cancel = CancellationToken::new();
     let task = tokio::spawn(n.follower.run(cancel.clone()));
