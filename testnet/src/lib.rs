@@ -16,6 +16,8 @@ mod control;
 pub mod devnet;
 pub mod proposer;
 pub mod replay;
+mod wait;
 
 pub use anvil::{AnvilConfig, AnvilError, AnvilProcess, anvil_binary, repo_root};
 pub use control::{L1Control, L1ControlError};
+pub use wait::wait_until;

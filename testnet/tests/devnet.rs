@@ -4,7 +4,7 @@
 
 use alloy::primitives::{Address, Bytes, U256};
 use jsonrpsee::http_client::HttpClientBuilder;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use vouch_l1_contracts::bindings::Rollup;
 use vouch_l1_contracts::deploy::VerifierChoice;
 use vouch_rollup::AccountIndex;
@@ -13,20 +13,9 @@ use vouch_rollup::tx::Transfer;
 use vouch_sequencer::api::SequencerApiClient;
 use vouch_testnet::devnet::{DEVNET_CHAIN_ID, DEVNET_SEED, Devnet, DevnetConfig};
 use vouch_testnet::replay::replay_from_l1;
+use vouch_testnet::wait_until;
 
 const EPOCH: u64 = 2;
-
-async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn devnet_chain_replays_from_l1() {
@@ -119,7 +108,7 @@ async fn devnet_chain_replays_from_l1() {
         assert!(err.to_string().contains("is below amount + fee"), "{err}");
     }
 
-    wait_for(
+    wait_until(
         "three epochs of checkpoints",
         Duration::from_secs(120),
         || async { devnet.l1_pending_checkpoints().await.unwrap_or(0) > 3 * EPOCH },

@@ -3,13 +3,12 @@
 use crate::archive::{Archive, ArchiveError, L1BlockEvents, RollupEvent};
 use crate::kv::Kv;
 use crate::model::{ArchivedCheckpoint, ArchivedDeposit, ArchivedProof};
-use alloy::consensus::Transaction as _;
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{Address, B256, keccak256};
 use alloy::providers::WsConnect;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, Log};
-use alloy::sol_types::{SolCall, SolEvent, SolValue};
+use alloy::sol_types::{SolEvent, SolValue};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +16,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, info_span, warn};
 use vouch_l1_contracts::bindings::Rollup::{
-    self, ChainPruned, CheckpointProposed, DepositQueued, EpochProven,
+    ChainPruned, CheckpointProposed, DepositQueued, EpochProven,
 };
+use vouch_l1_contracts::reader::{ReadError, proposal_from_log};
 use vouch_primitives::{CheckpointNumber, EpochNumber, Slot};
 
 /// Follower settings.
@@ -281,32 +281,17 @@ impl<K: Kv> L1Follower<K> {
         };
         let event = match *topic0 {
             CheckpointProposed::SIGNATURE_HASH => {
-                let e = CheckpointProposed::decode_log(&log.inner)
-                    .map_err(|e| decode_err(e.to_string()))?;
-                let tx_hash = log
-                    .transaction_hash
-                    .ok_or_else(|| decode_err("log without tx hash".into()))?;
-                let tx = self
-                    .provider()
-                    .get_transaction_by_hash(tx_hash)
+                let p = proposal_from_log(self.provider(), log)
                     .await
-                    .map_err(|e| self.rpc_err(e))?
-                    .ok_or_else(|| self.rpc_err(format!("proposing tx {tx_hash} not found")))?;
-                let call = Rollup::proposeCall::abi_decode(tx.input()).map_err(|_| {
-                    decode_err(format!("tx {tx_hash} is not a direct propose call"))
-                })?;
-                let h = call.header;
-                if h.number != e.checkpointNumber {
-                    return Err(decode_err(format!(
-                        "tx {tx_hash} proposes {} but the event says {}",
-                        h.number, e.checkpointNumber
-                    )));
-                }
-                let header_hash = keccak256(h.abi_encode());
+                    .map_err(|e| match e {
+                        ReadError::Rpc(e) => self.rpc_err(e),
+                        other => decode_err(other.to_string()),
+                    })?;
+                let h = p.header;
                 RollupEvent::Proposed(Box::new(ArchivedCheckpoint {
                     number: CheckpointNumber(h.number),
                     slot: Slot(h.slot),
-                    header_hash,
+                    header_hash: keccak256(h.abi_encode()),
                     archive: h.archive,
                     previous_archive: h.previousArchive,
                     state_root: h.stateRoot,
@@ -315,10 +300,10 @@ impl<K: Kv> L1Follower<K> {
                     deposit_start: h.depositStart,
                     deposit_count: h.depositCount,
                     block_count: h.blockCount,
-                    tx_data: call.txData,
+                    tx_data: p.tx_data,
                     l1_block: block,
                     l1_block_hash: log.block_hash.unwrap_or_default(),
-                    l1_tx: tx_hash,
+                    l1_tx: p.l1_tx,
                 }))
             }
             ChainPruned::SIGNATURE_HASH => {

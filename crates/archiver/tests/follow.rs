@@ -3,7 +3,7 @@
 use alloy::primitives::B256;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vouch_archiver::archive::L2BlockSource;
 use vouch_archiver::kv::RocksKv;
@@ -12,7 +12,7 @@ use vouch_archiver::{
 };
 use vouch_primitives::CheckpointNumber;
 use vouch_testnet::proposer::DirectProposer;
-use vouch_testnet::{AnvilConfig, AnvilProcess};
+use vouch_testnet::{AnvilConfig, AnvilProcess, wait_until};
 
 /// Records every event; the "effect" (number → header hash) is idempotent. Optionally fails
 /// the first delivery of one checkpoint.
@@ -80,6 +80,23 @@ fn node(dir: &std::path::Path, l1: &DirectProposer, url: String) -> Node {
     }
 }
 
+/// anvil + a rollup (12 s slots, 4-slot epochs) + a node on a fresh database.
+async fn setup(
+    submission_epochs: u64,
+) -> (
+    AnvilProcess,
+    DirectProposer,
+    tempfile::TempDir,
+    Node,
+    Recorder,
+) {
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).unwrap();
+    let l1 = DirectProposer::deploy(&anvil, 12, 4, submission_epochs).await;
+    let dir = tempfile::tempdir().unwrap();
+    let n = node(dir.path(), &l1, anvil.http_url());
+    (anvil, l1, dir, n, Recorder::default())
+}
+
 async fn step(node: &mut Node, rec: &mut Recorder) {
     node.follower.sync_once().await.expect("sync");
     // Retry a failing handler like the stream's run loop does.
@@ -124,11 +141,7 @@ async fn checkpoints_arrive_once_in_order_across_a_restart() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reorg_of_the_last_two_proposals_prunes_then_replaces() {
-    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).unwrap();
-    let l1 = DirectProposer::deploy(&anvil, 12, 4, 100).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut n = node(dir.path(), &l1, anvil.http_url());
-    let mut rec = Recorder::default();
+    let (_anvil, l1, _dir, mut n, mut rec) = setup(100).await;
     for slot in 0..4 {
         l1.propose_at(slot, 1).await;
     }
@@ -160,11 +173,7 @@ async fn reorg_of_the_last_two_proposals_prunes_then_replaces() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn window_prune_yields_chain_pruned_to_the_proven_tip() {
-    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).unwrap();
-    let l1 = DirectProposer::deploy(&anvil, 12, 4, 1).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut n = node(dir.path(), &l1, anvil.http_url());
-    let mut rec = Recorder::default();
+    let (_anvil, l1, _dir, mut n, mut rec) = setup(1).await;
     l1.propose_at(0, 1).await;
     l1.propose_at(1, 1).await;
     step(&mut n, &mut rec).await;
@@ -195,11 +204,7 @@ async fn window_prune_yields_chain_pruned_to_the_proven_tip() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn epoch_proven_then_reorged_out_moves_the_proven_tip_back() {
-    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).unwrap();
-    let l1 = DirectProposer::deploy(&anvil, 12, 4, 1).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut n = node(dir.path(), &l1, anvil.http_url());
-    let mut rec = Recorder::default();
+    let (_anvil, l1, _dir, mut n, mut rec) = setup(1).await;
     l1.propose_at(0, 1).await;
     l1.propose_at(1, 1).await;
     let t = l1
@@ -248,14 +253,15 @@ async fn follower_survives_the_rpc_going_away() {
     let wait = |target: u64| {
         let archive = archive.clone();
         async move {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while archive.tips().unwrap().pending.get() < target {
-                assert!(
-                    Instant::now() < deadline,
-                    "follower did not reach checkpoint {target}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            wait_until(
+                &format!("checkpoint {target} archived"),
+                Duration::from_secs(60),
+                || {
+                    let archive = archive.clone();
+                    async move { archive.tips().unwrap().pending.get() >= target }
+                },
+            )
+            .await
         }
     };
     wait(1).await;

@@ -7,7 +7,7 @@ use crate::bindings::Rollup::{self, CheckpointHeader, CheckpointProposed, Deposi
 use alloy::consensus::Transaction as _;
 use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::Provider;
-use alloy::rpc::types::Filter;
+use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::{SolCall, SolEvent};
 
 /// A `propose` call found on L1.
@@ -81,41 +81,50 @@ pub async fn fetch_proposals<P: Provider>(
         .to_block(to_block);
     let mut out = Vec::new();
     for log in provider.get_logs(&filter).await? {
-        let tx_hash = log.transaction_hash.ok_or(ReadError::Pending)?;
-        let l1_block = log.block_number.ok_or(ReadError::Pending)?;
-        let event =
-            CheckpointProposed::decode_log(&log.inner).map_err(|source| ReadError::Log {
-                event: "CheckpointProposed",
-                tx: Some(tx_hash),
-                source,
-            })?;
-        let number = event.checkpointNumber;
-        let tx = provider.get_transaction_by_hash(tx_hash).await?.ok_or(
-            ReadError::NotDirectPropose {
-                number,
-                tx: tx_hash,
-            },
-        )?;
-        let call = Rollup::proposeCall::abi_decode(tx.input()).map_err(|_| {
-            ReadError::NotDirectPropose {
-                number,
-                tx: tx_hash,
-            }
-        })?;
-        if call.header.number != number {
-            return Err(ReadError::NotDirectPropose {
-                number,
-                tx: tx_hash,
-            });
-        }
-        out.push(ProposedCheckpoint {
-            header: call.header,
-            tx_data: call.txData,
-            l1_block,
-            l1_tx: tx_hash,
-        });
+        out.push(proposal_from_log(provider, &log).await?);
     }
     Ok(out)
+}
+
+/// Decodes one `CheckpointProposed` log and fetches its transaction for the header and
+/// calldata; checks the transaction proposes the number the event names.
+pub async fn proposal_from_log<P: Provider>(
+    provider: &P,
+    log: &Log,
+) -> Result<ProposedCheckpoint, ReadError> {
+    let tx_hash = log.transaction_hash.ok_or(ReadError::Pending)?;
+    let l1_block = log.block_number.ok_or(ReadError::Pending)?;
+    let event = CheckpointProposed::decode_log(&log.inner).map_err(|source| ReadError::Log {
+        event: "CheckpointProposed",
+        tx: Some(tx_hash),
+        source,
+    })?;
+    let number = event.checkpointNumber;
+    let tx =
+        provider
+            .get_transaction_by_hash(tx_hash)
+            .await?
+            .ok_or(ReadError::NotDirectPropose {
+                number,
+                tx: tx_hash,
+            })?;
+    let call =
+        Rollup::proposeCall::abi_decode(tx.input()).map_err(|_| ReadError::NotDirectPropose {
+            number,
+            tx: tx_hash,
+        })?;
+    if call.header.number != number {
+        return Err(ReadError::NotDirectPropose {
+            number,
+            tx: tx_hash,
+        });
+    }
+    Ok(ProposedCheckpoint {
+        header: call.header,
+        tx_data: call.txData,
+        l1_block,
+        l1_tx: tx_hash,
+    })
 }
 
 /// Every `DepositQueued` in `[from_block, to_block]`, in queue order.
