@@ -267,6 +267,21 @@ impl<K: Kv> L1Follower<K> {
             });
             entry.events.extend(event);
         }
+        // The logs and the tip hash come from two calls; a reorg in between would mix forks.
+        // Check the newest event block is still canonical (its ancestors then are too).
+        if let Some(newest) = blocks.values().next_back() {
+            let canonical = if newest.number == to {
+                Some(tip_hash)
+            } else {
+                self.block_hash(newest.number).await?.map(|(h, _)| h)
+            };
+            if canonical != Some(newest.hash) {
+                return Err(self.rpc_err(format!(
+                    "L1 block {} changed while reading logs; retrying",
+                    newest.number
+                )));
+            }
+        }
         let blocks: Vec<L1BlockEvents> = blocks.into_values().collect();
         self.archive
             .apply(&blocks, (to, tip_hash, tip_ts), finalized)?;
