@@ -129,6 +129,17 @@ impl AnvilProcess {
                 cmd.stdout(Stdio::null()).stderr(Stdio::null());
             }
         }
+        // If this process dies without running destructors (kill -9), the kernel kills anvil
+        // too, so no L1 outlives its owner.
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         let child = cmd.spawn()?;
         let mut process = Self {
             child,
