@@ -97,6 +97,19 @@ pub enum BenchCommand {
     Stf(StfBenchArgs),
     /// Follower catch-up: checkpoints ingested per second from a backlog on anvil.
     Catchup(CatchupBenchArgs),
+    /// Proving: the raw Poseidon2 AIR under both STARK configurations.
+    Prove(ProveBenchArgs),
+}
+
+/// `vouch bench prove`.
+#[derive(Debug, Args)]
+pub struct ProveBenchArgs {
+    /// log2 of the Poseidon2 permutations proven.
+    #[arg(long, default_value_t = 16)]
+    pub log_permutations: u32,
+    /// One-line JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vouch bench catchup`.

@@ -1,0 +1,104 @@
+//! The two STARK configurations.
+
+use p3_challenger::{DuplexChallenger, HashChallenger, SerializingChallenger32};
+use p3_commit::ExtensionMmcs;
+use p3_dft::Radix2DitParallel;
+use p3_field::Field;
+use p3_field::extension::BinomialExtensionField;
+use p3_fri::{FriParameters, TwoAdicFriPcs};
+use p3_keccak::Keccak256Hash;
+use p3_koala_bear::{KoalaBear, Poseidon2KoalaBear, default_koalabear_poseidon2_16};
+use p3_merkle_tree::MerkleTreeMmcs;
+use p3_symmetric::{
+    CompressionFunctionFromHasher, PaddingFreeSponge, SerializingHasher, TruncatedPermutation,
+};
+use p3_uni_stark::StarkConfig;
+
+/// The base field.
+pub type Val = KoalaBear;
+/// The DFT used by both configurations.
+pub type Dft = Radix2DitParallel<Val>;
+/// Poseidon2 width 16 with Plonky3's published KoalaBear constants (the state tree's hash).
+pub type Perm16 = Poseidon2KoalaBear<16>;
+
+type LeafHash = PaddingFreeSponge<Perm16, 16, 8, 8>;
+type LeafCompress = TruncatedPermutation<Perm16, 2, 8, 16>;
+type LeafValMmcs =
+    MerkleTreeMmcs<<Val as Field>::Packing, <Val as Field>::Packing, LeafHash, LeafCompress, 2, 8>;
+/// Challenge field of checkpoint proofs.
+pub type LeafChallenge = BinomialExtensionField<Val, 8>;
+type LeafChallengeMmcs = ExtensionMmcs<Val, LeafChallenge, LeafValMmcs>;
+type LeafChallenger = DuplexChallenger<Val, Perm16, 16, 8>;
+type LeafPcs = TwoAdicFriPcs<Val, Dft, LeafValMmcs, LeafChallengeMmcs>;
+/// Checkpoint-proof configuration (Poseidon2 commitments).
+pub type LeafConfig = StarkConfig<LeafPcs, LeafChallenge, LeafChallenger>;
+
+type EvmByteHash = Keccak256Hash;
+type EvmFieldHash = SerializingHasher<EvmByteHash>;
+type EvmCompress = CompressionFunctionFromHasher<EvmByteHash, 2, 32>;
+type EvmValMmcs = MerkleTreeMmcs<Val, u8, EvmFieldHash, EvmCompress, 2, 32>;
+/// Challenge field of the epoch proof.
+pub type EvmChallenge = BinomialExtensionField<Val, 8>;
+type EvmChallengeMmcs = ExtensionMmcs<Val, EvmChallenge, EvmValMmcs>;
+type EvmChallenger = SerializingChallenger32<Val, HashChallenger<u8, EvmByteHash, 32>>;
+type EvmPcs = TwoAdicFriPcs<Val, Dft, EvmValMmcs, EvmChallengeMmcs>;
+/// Epoch-proof configuration (Keccak commitments and transcript, EVM-verifiable).
+pub type EvmConfig = StarkConfig<EvmPcs, EvmChallenge, EvmChallenger>;
+
+/// FRI parameters of checkpoint proofs: blowup 2, 100 queries, 16-bit query grinding.
+pub fn leaf_fri_parameters<M>(mmcs: M) -> FriParameters<M> {
+    FriParameters {
+        log_blowup: 1,
+        log_final_poly_len: 0,
+        max_log_arity: 1,
+        num_queries: 100,
+        batch_proof_of_work_bits: 0,
+        commit_proof_of_work_bits: 0,
+        query_proof_of_work_bits: 16,
+        mmcs,
+    }
+}
+
+/// FRI parameters of the epoch proof: blowup 8, 8-way folding, final polynomial of 32
+/// coefficients, 43 queries, 20-bit query grinding.
+pub fn evm_fri_parameters<M>(mmcs: M) -> FriParameters<M> {
+    FriParameters {
+        log_blowup: 3,
+        log_final_poly_len: 5,
+        max_log_arity: 3,
+        num_queries: 43,
+        batch_proof_of_work_bits: 0,
+        commit_proof_of_work_bits: 0,
+        query_proof_of_work_bits: 20,
+        mmcs,
+    }
+}
+
+/// The checkpoint-proof configuration.
+pub fn leaf_config() -> LeafConfig {
+    let perm = default_koalabear_poseidon2_16();
+    let val_mmcs = LeafValMmcs::new(
+        LeafHash::new(perm.clone()),
+        LeafCompress::new(perm.clone()),
+        0,
+    );
+    let fri = leaf_fri_parameters(LeafChallengeMmcs::new(val_mmcs.clone()));
+    LeafConfig::new(
+        LeafPcs::new(Dft::default(), val_mmcs, fri),
+        LeafChallenger::new(perm),
+    )
+}
+
+/// The epoch-proof configuration.
+pub fn evm_config() -> EvmConfig {
+    let val_mmcs = EvmValMmcs::new(
+        EvmFieldHash::new(EvmByteHash {}),
+        EvmCompress::new(EvmByteHash {}),
+        0,
+    );
+    let fri = evm_fri_parameters(EvmChallengeMmcs::new(val_mmcs.clone()));
+    EvmConfig::new(
+        EvmPcs::new(Dft::default(), val_mmcs, fri),
+        EvmChallenger::from_hasher(vec![], EvmByteHash {}),
+    )
+}

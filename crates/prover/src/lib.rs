@@ -1,0 +1,26 @@
+//! Plonky3 proving for Vouch.
+//!
+//! Two STARK configurations over KoalaBear (`p3-*` pinned to `=0.9.0-rc.2`), see [`config`]:
+//! * [`config::LeafConfig`] — checkpoint proofs: Poseidon2 Merkle commitments and a Poseidon2
+//!   duplex challenger, degree-8 extension (a degree-4 one caps the whole-STARK estimate
+//!   below 100 bits), FRI blowup 2 (100 queries). Fast to prove, and the shape a
+//!   future recursive verifier can afford.
+//! * [`config::EvmConfig`] — the epoch proof the `Rollup` contract verifies: Keccak-256 Merkle
+//!   commitments (`SerializingHasher` leaves, `CompressionFunctionFromHasher` nodes) and a
+//!   Keccak hash challenger, degree-8 extension, FRI blowup 8 with 8-way folding, a final
+//!   polynomial of 32 coefficients, 43 queries and 20 bits of query proof-of-work.
+//!
+//! [`security`] reports conjectured and proven security bits of a proof under each
+//! configuration with Plonky3's own estimators.
+//!
+//! [`raw`] proves the plain Poseidon2 permutation AIR (`p3-poseidon2-air`, with the same round
+//! constants as the rollup's state tree): the physical bound the state-transition circuit is
+//! measured against (`vouch bench prove`).
+//!
+//! **Not here yet**: the state-transition AIR of the reference rollup, the checkpoint and
+//! epoch proofs built from it, and the proving-backend trait the node calls. They are the
+//! rest of the proofs issue.
+
+pub mod config;
+pub mod raw;
+pub mod security;

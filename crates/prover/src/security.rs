@@ -1,0 +1,59 @@
+//! Security levels of a proof, from Plonky3's estimators.
+
+use crate::config::Val;
+use p3_air::Air;
+use p3_field::coset::TwoAdicMultiplicativeCoset;
+use p3_field::{ExtensionField, PrimeCharacteristicRing};
+use p3_fri::FriParameters;
+use p3_uni_stark::{AirLayout, OpeningShape, StarkSecurityParams, SymbolicAirBuilder};
+use serde::Serialize;
+
+/// Collision resistance assumed for Poseidon2 with 8-element (248-bit) digests, in bits.
+pub const POSEIDON2_COLLISION_BITS: usize = 124;
+/// Collision resistance of Keccak-256, in bits.
+pub const KECCAK_COLLISION_BITS: usize = 128;
+
+/// Security of one configuration for one AIR at one trace size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SecurityReport {
+    /// FRI alone, ethSTARK conjecture: `log_blowup · queries + query PoW`.
+    pub fri_conjectured_bits: usize,
+    /// Whole STARK, conjectured (Plonky3 `ConjecturedSecurity`).
+    pub conjectured_bits: usize,
+    /// Whole STARK, proven (Plonky3 `ProvenSecurity`, list/unique decoding).
+    pub proven_bits: usize,
+}
+
+/// Security of proving `air` over `2^log_rows` rows with `fri` and challenge field `EF`.
+/// `max_combo` is 1 for an AIR that reads only the current row, 2 if it reads the next.
+pub fn security_report<EF, A, M>(
+    air: &A,
+    fri: &FriParameters<M>,
+    log_rows: usize,
+    collision_bits: usize,
+    max_combo: usize,
+) -> SecurityReport
+where
+    EF: ExtensionField<Val>,
+    A: Air<SymbolicAirBuilder<Val, EF>>,
+{
+    let params = StarkSecurityParams::from_air::<Val, EF, A>(
+        fri.security_regime(),
+        air,
+        AirLayout::from_air::<Val>(air),
+        TwoAdicMultiplicativeCoset::new(Val::ONE, log_rows)
+            .expect("trace size within KoalaBear's two-adicity"),
+        EF::bits(),
+        collision_bits,
+        max_combo,
+        OpeningShape::new(),
+        fri.grinding_sites(),
+    );
+    SecurityReport {
+        fri_conjectured_bits: fri.conjectured_soundness_bits(),
+        conjectured_bits: p3_uni_stark::ConjecturedSecurity::compute_from_params(&params, log_rows)
+            .security_bits,
+        proven_bits: p3_uni_stark::ProvenSecurity::compute_from_proof(log_rows, &params)
+            .security_bits(),
+    }
+}
