@@ -115,32 +115,23 @@ impl DirectProposer {
             .expect("pending");
         let c = self.constants();
         let start = c.slot_start_timestamp(Slot(slot)).expect("slot start");
-        // The implicit prune runs inside propose; build on the tip it will leave.
-        let will_prune = rollup.canPrune().call().await.expect("canPrune") || {
-            let proven = rollup
-                .provenCheckpointNumber()
+        // The implicit prune runs inside propose; build on the tip it will leave. Expiry only
+        // grows with the slot, so checking it at the proposal's slot covers `canPrune` now.
+        let proven = rollup
+            .provenCheckpointNumber()
+            .call()
+            .await
+            .expect("proven");
+        let will_prune = pending > proven && {
+            let oldest = rollup
+                .checkpoint(proven + 1)
                 .call()
                 .await
-                .expect("proven");
-            pending > proven && {
-                let oldest = rollup
-                    .checkpoint(proven + 1)
-                    .call()
-                    .await
-                    .expect("checkpoint")
-                    .slot;
-                c.is_epoch_expired(c.epoch_at_slot(Slot(oldest)), Slot(slot))
-            }
+                .expect("checkpoint")
+                .slot;
+            c.is_epoch_expired(c.epoch_at_slot(Slot(oldest)), Slot(slot))
         };
-        let parent = if will_prune {
-            rollup
-                .provenCheckpointNumber()
-                .call()
-                .await
-                .expect("proven")
-        } else {
-            pending
-        };
+        let parent = if will_prune { proven } else { pending };
         let parent_archive = rollup
             .checkpoint(parent)
             .call()

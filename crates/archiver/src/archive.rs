@@ -3,7 +3,7 @@
 use crate::kv::{Kv, KvError, Table, Write};
 use crate::model::{ArchivedCheckpoint, ArchivedDeposit, ArchivedProof, ChainTips};
 use alloy::primitives::B256;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::watch;
 use vouch_primitives::{CheckpointNumber, EpochNumber, L1RollupConstants, Slot};
@@ -130,7 +130,7 @@ struct Tracker<'a, K: Kv> {
     kv: &'a K,
     current: HashMap<Vec<u8>, Option<Vec<u8>>>,
     block_undo: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    block_touched: HashMap<Vec<u8>, ()>,
+    block_touched: HashSet<Vec<u8>>,
     writes: Vec<Write>,
 }
 
@@ -140,7 +140,7 @@ impl<'a, K: Kv> Tracker<'a, K> {
             kv,
             current: HashMap::new(),
             block_undo: vec![],
-            block_touched: HashMap::new(),
+            block_touched: HashSet::new(),
             writes: vec![],
         }
     }
@@ -151,7 +151,7 @@ impl<'a, K: Kv> Tracker<'a, K> {
         }
     }
     fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), ArchiveError> {
-        if self.block_touched.insert(key.clone(), ()).is_none() {
+        if self.block_touched.insert(key.clone()) {
             let previous = self.get(&key)?;
             self.block_undo.push((key.clone(), previous));
         }
