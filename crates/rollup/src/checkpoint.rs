@@ -8,22 +8,38 @@
 //! Deposits are not repeated in calldata: block `i` applies the next `deposit_count` entries of
 //! the L1 queue (read from `DepositQueued` events), which the header's deposit range covers.
 //!
-//! **Tx commitment**: `hash_fields(TX_COMMITMENT, fee_account limbs ‖ for each block:
-//! deposit_count ‖ tx_count ‖ transfer field encodings)`. It is Poseidon2 so the circuit can
-//! compute it cheaply; the contract stores it as posted next to `keccak256(txData)`.
+//! **Tx commitment** (the checkpoint's *record sponge*): a Poseidon2 sponge (rate 8, capacity 8,
+//! capacity starting as `[TX_COMMITMENT, 0, …]`) that absorbs fixed 16-element records, each as
+//! two blocks of 8 that overwrite the rate part, in execution order:
+//! ```text
+//! header  [1, fee_lo, fee_hi, checkpoint, slot, ts_lo, ts_hi, deposit_start, first_block, 0…]
+//! deposit [2, queue_index, owner (10 × 16-bit limbs), amount (4 × 16-bit limbs)]
+//! transfer[3, 13 transfer field elements, 0, 0]
+//! block   [4, deposit_count, tx_count, 0…]            (closes each block)
+//! ```
+//! The digest is the first 8 state elements after the last record. Every record is tagged and
+//! fixed-size, so the record sequence is recoverable from its preimage. It commits to the
+//! transfers, the deposits' contents and the checkpoint's place (number, slot, timestamp, first
+//! block, deposit cursor). It is Poseidon2 so the circuit absorbs one record per trace row;
+//! the contract stores it as posted next to `keccak256(txData)`.
 //!
 //! **Archive**: `archive₀ = hash_fields(GENESIS_ARCHIVE, genesis state root)`, and every block
-//! extends it: `archive = compress(archive_prev, block_hash)`. A checkpoint's archive is the
-//! archive after its last block.
+//! extends it: `archive = compress(archive_prev, block_hash)` with
+//! `block_hash = compress(state_root, meta)`, `meta = [number, checkpoint, slot, ts_lo, ts_hi,
+//! deposit_start, deposit_count, tx_count]` (integers reduced into the field; `ts_lo` is the low
+//! 16 bits of the timestamp). A checkpoint's archive is the archive after its last block.
 
 use crate::account::AccountIndex;
-use crate::hash::{Digest, F, compress, domain, hash_fields, limbs16};
+use crate::hash::{
+    DIGEST_ELEMS, Digest, F, RATE, WIDTH, compress, domain, hash_fields, limbs16, permutation,
+};
 use crate::state::{StateOverlay, VersionedStore};
 use crate::stf::{
     CreditWitness, StfError, TransferWitness, apply_deposit, apply_transfer, credit_fees,
 };
-use crate::tx::{Deposit, SignedTransfer, TRANSFER_BYTES, TxDecodeError};
+use crate::tx::{Deposit, SignedTransfer, TRANSFER_BYTES, Transfer, TxDecodeError};
 use p3_field::PrimeCharacteristicRing;
+use p3_symmetric::Permutation;
 use serde::{Deserialize, Serialize};
 use vouch_primitives::{BlockNumber, CheckpointNumber, Slot};
 
@@ -179,20 +195,146 @@ impl CheckpointBody {
         })
     }
 
-    /// The Poseidon2 transaction commitment (see module docs).
-    pub fn tx_commitment(&self) -> Digest {
-        let mut fields: Vec<F> =
-            Vec::with_capacity(2 + self.blocks.len() * 2 + self.tx_count() * 13);
-        fields.extend_from_slice(&limbs16::<2>(self.fee_account.0 as u128));
+    /// The record-sponge tx commitment (see module docs). `deposits` are the queue entries the
+    /// body consumes, in order (at least [`Self::deposit_count`] of them).
+    pub fn tx_commitment(&self, ctx: &CheckpointContext, deposits: &[Deposit]) -> Digest {
+        let mut sponge = RecordSponge::new();
+        sponge.absorb(&header_record(ctx, self.fee_account));
+        let mut next = deposits.iter();
         for block in &self.blocks {
-            fields.push(F::from_u32(block.deposit_count as u32));
-            fields.push(F::from_u32(block.txs.len() as u32));
-            for tx in &block.txs {
-                fields.extend_from_slice(&tx.transfer.to_fields());
+            for deposit in next.by_ref().take(block.deposit_count as usize) {
+                sponge.absorb(&deposit_record(deposit));
             }
+            for tx in &block.txs {
+                sponge.absorb(&transfer_record(&tx.transfer));
+            }
+            sponge.absorb(&block_record(block.deposit_count, block.txs.len() as u16));
         }
-        hash_fields(domain::TX_COMMITMENT, &fields)
+        sponge.digest()
     }
+}
+
+/// Elements of one record of the record sponge.
+pub const RECORD_ELEMS: usize = 16;
+/// Record tags.
+pub mod record_tag {
+    /// Checkpoint header record.
+    pub const HEADER: u32 = 1;
+    /// Deposit record.
+    pub const DEPOSIT: u32 = 2;
+    /// Transfer record.
+    pub const TRANSFER: u32 = 3;
+    /// Block-closing record.
+    pub const BLOCK: u32 = 4;
+}
+
+/// A record of the tx-commitment sponge.
+pub type Record = [F; RECORD_ELEMS];
+
+/// The sponge of the tx commitment (see module docs).
+#[derive(Clone, Debug)]
+pub struct RecordSponge {
+    state: [F; WIDTH],
+}
+
+impl Default for RecordSponge {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RecordSponge {
+    /// Initial capacity of the sponge.
+    pub fn initial_capacity() -> [F; DIGEST_ELEMS] {
+        let mut cap = [F::ZERO; DIGEST_ELEMS];
+        cap[0] = F::from_u32(domain::TX_COMMITMENT);
+        cap
+    }
+
+    /// A fresh sponge.
+    pub fn new() -> Self {
+        let mut state = [F::ZERO; WIDTH];
+        state[RATE..].copy_from_slice(&Self::initial_capacity());
+        Self { state }
+    }
+
+    /// Absorbs one record (two permutations).
+    pub fn absorb(&mut self, record: &Record) {
+        for half in record.chunks_exact(RATE) {
+            self.state[..RATE].copy_from_slice(half);
+            permutation().permute_mut(&mut self.state);
+        }
+    }
+
+    /// The full state (the circuit carries it between rows).
+    pub fn state(&self) -> [F; WIDTH] {
+        self.state
+    }
+
+    /// The commitment so far.
+    pub fn digest(&self) -> Digest {
+        Digest(self.state[..DIGEST_ELEMS].try_into().expect("8 elements"))
+    }
+}
+
+fn field(value: u64) -> F {
+    F::from_u64(value)
+}
+
+/// The header record of a checkpoint.
+pub fn header_record(ctx: &CheckpointContext, fee_account: AccountIndex) -> Record {
+    let mut r = [F::ZERO; RECORD_ELEMS];
+    let fee = limbs16::<2>(fee_account.0 as u128);
+    r[0] = F::from_u32(record_tag::HEADER);
+    r[1] = fee[0];
+    r[2] = fee[1];
+    r[3] = field(ctx.number.get());
+    r[4] = field(ctx.slot.get());
+    r[5] = field(ctx.timestamp & 0xffff);
+    r[6] = field(ctx.timestamp >> 16);
+    r[7] = field(ctx.deposit_start);
+    r[8] = field(ctx.previous_block.get() + 1);
+    r
+}
+
+/// The record of an applied deposit.
+pub fn deposit_record(deposit: &Deposit) -> Record {
+    let mut r = [F::ZERO; RECORD_ELEMS];
+    r[0] = F::from_u32(record_tag::DEPOSIT);
+    r[1] = field(deposit.queue_index);
+    let owner = crate::account::Account {
+        owner: deposit.recipient,
+        balance: deposit.amount,
+        nonce: 0,
+    }
+    .to_fields();
+    r[2..12].copy_from_slice(&owner[..10]);
+    r[12..16].copy_from_slice(&owner[10..14]);
+    r
+}
+
+/// The record of a transfer.
+pub fn transfer_record(transfer: &Transfer) -> Record {
+    let mut r = [F::ZERO; RECORD_ELEMS];
+    r[0] = F::from_u32(record_tag::TRANSFER);
+    r[1..14].copy_from_slice(&transfer.to_fields());
+    r
+}
+
+/// The record closing a block.
+pub fn block_record(deposit_count: u16, tx_count: u16) -> Record {
+    let mut r = [F::ZERO; RECORD_ELEMS];
+    r[0] = F::from_u32(record_tag::BLOCK);
+    r[1] = F::from_u32(deposit_count as u32);
+    r[2] = F::from_u32(tx_count as u32);
+    r
+}
+
+/// One link of the checkpoint chain an epoch proof exposes:
+/// `chain' = compress(chain, compress(tx_commitment, state_root))`, starting from
+/// [`Digest::ZERO`].
+pub fn chain_checkpoint(chain: &Digest, tx_commitment: &Digest, state_root: &Digest) -> Digest {
+    compress(chain, &compress(tx_commitment, state_root))
 }
 
 /// The archive of the genesis state.
@@ -224,18 +366,23 @@ pub struct L2BlockHeader {
 }
 
 impl L2BlockHeader {
-    /// Poseidon2 hash of the header fields (without `archive`, which it feeds).
+    /// The 8 metadata elements hashed with the state root (see module docs).
+    pub fn meta(&self) -> [F; DIGEST_ELEMS] {
+        [
+            field(self.number.get()),
+            field(self.checkpoint.get()),
+            field(self.slot.get()),
+            field(self.timestamp & 0xffff),
+            field(self.timestamp >> 16),
+            field(self.deposit_start),
+            F::from_u32(self.deposit_count as u32),
+            F::from_u32(self.tx_count as u32),
+        ]
+    }
+
+    /// `compress(state_root, meta)` (without `archive`, which it feeds).
     pub fn hash(&self) -> Digest {
-        let mut fields: Vec<F> = Vec::with_capacity(30);
-        fields.extend_from_slice(&limbs16::<4>(self.number.get() as u128));
-        fields.extend_from_slice(&limbs16::<4>(self.checkpoint.get() as u128));
-        fields.extend_from_slice(&limbs16::<4>(self.slot.get() as u128));
-        fields.extend_from_slice(&limbs16::<4>(self.timestamp as u128));
-        fields.extend_from_slice(&limbs16::<4>(self.deposit_start as u128));
-        fields.push(F::from_u32(self.deposit_count as u32));
-        fields.push(F::from_u32(self.tx_count as u32));
-        fields.extend_from_slice(&self.state_root.0);
-        hash_fields(domain::BLOCK_HEADER, &fields)
+        compress(&self.state_root, &Digest(self.meta()))
     }
 }
 
@@ -369,7 +516,7 @@ pub fn execute_checkpoint<S: VersionedStore>(
         pre_state_root,
         state_root: state.root()?,
         archive,
-        tx_commitment: body.tx_commitment(),
+        tx_commitment: body.tx_commitment(ctx, deposits),
         blocks,
         witnesses,
         deposit_count: needed,
@@ -483,16 +630,49 @@ mod tests {
         ));
     }
 
+    fn ctx() -> CheckpointContext {
+        CheckpointContext {
+            number: CheckpointNumber(4),
+            slot: Slot(9),
+            timestamp: 1_700_000_000,
+            previous_archive: Digest::ZERO,
+            previous_block: BlockNumber(7),
+            deposit_start: 2,
+            chain_id: 1,
+        }
+    }
+
+    fn deposits(n: u64) -> Vec<Deposit> {
+        (0..n)
+            .map(|i| Deposit {
+                queue_index: 2 + i,
+                recipient: alloy::primitives::Address::repeat_byte(i as u8 + 1),
+                amount: 10 + i,
+            })
+            .collect()
+    }
+
     #[test]
-    fn tx_commitment_binds_order_and_blocks() {
+    fn tx_commitment_binds_order_blocks_deposits_and_place() {
         let b = body(&[2, 1]);
+        let (c, d) = (ctx(), deposits(2));
+        let base = b.tx_commitment(&c, &d);
         let mut swapped = b.clone();
         swapped.blocks[0].txs.swap(0, 1);
-        assert_ne!(b.tx_commitment(), swapped.tx_commitment());
+        assert_ne!(base, swapped.tx_commitment(&c, &d));
         let mut regrouped = b.clone();
         let moved = regrouped.blocks[0].txs.pop().unwrap();
         regrouped.blocks[1].txs.insert(0, moved);
-        assert_ne!(b.tx_commitment(), regrouped.tx_commitment());
+        assert_ne!(base, regrouped.tx_commitment(&c, &d));
+        let mut other_deposit = d.clone();
+        other_deposit[1].amount += 1;
+        assert_ne!(base, b.tx_commitment(&c, &other_deposit));
+        let mut later = c;
+        later.slot = Slot(10);
+        assert_ne!(base, b.tx_commitment(&later, &d));
+        let mut fee = b.clone();
+        fee.fee_account = AccountIndex(4);
+        assert_ne!(base, fee.tx_commitment(&c, &d));
     }
 
     proptest! {
