@@ -1,0 +1,660 @@
+//! The state-transition AIR of the reference rollup.
+//!
+//! **Shape.** One trace row carries two Poseidon2 width-16 permutations, `a` and `b` (the same
+//! permutation and round constants as the state tree, see [`crate::raw::round_constants`]),
+//! plus control and register columns ([`Cols`]). Every row is exactly one *kind*:
+//!
+//! | kind | `a` | `b` |
+//! |---|---|---|
+//! | `HDR`, `ADEP`, `ATX`, `ABLK` (absorb) | first half of a record into the tx sponge | second half |
+//! | `LSEND`, `LRECV`, `LDEP`, `LFEE` (leaf) | old leaf hash | new leaf hash |
+//! | `PATH` | old Merkle node at this level | new Merkle node, same sibling |
+//! | `BLOCK` | `compress(state_root, meta)` | `archive' = compress(archive, ·)` |
+//! | `SEAL` | `compress(tx_commitment, state_root)` | `chain' = compress(chain, ·)` |
+//! | `PAD` | unconstrained permutation | unconstrained permutation |
+//!
+//! A leaf update is a leaf row and 32 path rows: the old and the new path share each level's
+//! sibling and index bit, so one pass proves `old root → new root`. The 32 index bits are
+//! bound to the account index as two 16-bit halves; the same rows carry six range-check lanes
+//! (one bit per lane per row, 16 rows per value), which prove that every new balance limb,
+//! every amount and fee limb and the per-block fee accumulator are below 2^16, so limb
+//! arithmetic with carries is exact integer arithmetic (no wrap-around in the field).
+//!
+//! A checkpoint is `HDR (block)+ SEAL` where a block is
+//! `(ADEP LDEP·PATH³²)* (ATX LSEND·PATH³² LRECV·PATH³²)* [LFEE·PATH³²] ABLK BLOCK`, enforced by
+//! transition constraints; an epoch trace is several checkpoints back to back, then `PAD` rows
+//! up to a power of two. Registers (state root, archive, checkpoint chain, sponge state, the
+//! current record, the checkpoint's header fields, counters, the fee accumulator) hold the
+//! value *after* their row and may only change on the rows that own them.
+//!
+//! **Rules enforced** (everything the STF checks except signatures, which the sequencer and
+//! every node check natively; see the README's security section): the sender's nonce equals
+//! the transfer's and increments; `balance ≥ amount + fee` and the recipient's balance does
+//! not overflow `u64` (limb arithmetic with boolean carries, all limbs range-checked); sender
+//! ≠ recipient; owners are unchanged; fees accumulate per block and are credited to the
+//! checkpoint's fee account at the block's end; a deposit credits an account owned by its
+//! recipient, either an existing one or a new one in an empty leaf; every leaf is opened and
+//! updated against the current root; the tx commitment (record sponge), the archive (one
+//! `compress(state_root, meta)` per block) and the checkpoint chain are computed in-circuit.
+//!
+//! **Not enforced in-circuit** (the node's re-execution catches them): that a new deposit
+//! account sits at the *next free* index and that an address owns only one account (the tree
+//! has no address index); that a nonce stays below `2^30` (it would take 2^30 transfers from
+//! one account to wrap).
+//!
+//! **Public values** (40 elements): start state root, start archive, end state root, end
+//! archive, and the checkpoint chain `fold(ZERO, |c, k| compress(c, compress(txc_k, root_k)))`
+//! over the proven checkpoints (see [`vouch_rollup::checkpoint::chain_checkpoint`]).
+
+mod trace;
+
+pub use trace::{CheckpointWitness, TraceError, generate_trace};
+
+use crate::config::Val;
+use core::mem::{align_of, size_of};
+use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
+use p3_field::PrimeCharacteristicRing;
+use p3_koala_bear::{
+    GenericPoseidon2LinearLayersKoalaBear, KOALABEAR_POSEIDON2_RC_16_EXTERNAL_FINAL,
+    KOALABEAR_POSEIDON2_RC_16_EXTERNAL_INITIAL, KOALABEAR_POSEIDON2_RC_16_INTERNAL,
+};
+use p3_poseidon2::GenericPoseidon2LinearLayers;
+use p3_poseidon2_air::Poseidon2Cols;
+use vouch_rollup::account::LEAF_TAG;
+use vouch_rollup::checkpoint::record_tag;
+use vouch_rollup::hash::domain;
+
+/// Poseidon2 columns of one permutation (width 16, x³ S-box, 4+4 full and 20 partial rounds).
+pub type PermCols<T> = Poseidon2Cols<T, 16, 3, 0, 4, 20>;
+
+/// Range-check lanes per row.
+pub const LANES: usize = 6;
+/// Public values: start root, start archive, end root, end archive, checkpoint chain.
+pub const NUM_PUBLIC_VALUES: usize = 40;
+/// Permutations per trace row.
+pub const PERMS_PER_ROW: usize = 2;
+
+/// Row kinds (indices into [`Cols::kind`]).
+pub mod kind {
+    /// Checkpoint header record.
+    pub const HDR: usize = 0;
+    /// Deposit record.
+    pub const ADEP: usize = 1;
+    /// Transfer record.
+    pub const ATX: usize = 2;
+    /// Block-closing record.
+    pub const ABLK: usize = 3;
+    /// Sender leaf of a transfer.
+    pub const LSEND: usize = 4;
+    /// Recipient leaf of a transfer.
+    pub const LRECV: usize = 5;
+    /// Deposit leaf.
+    pub const LDEP: usize = 6;
+    /// Fee-account leaf.
+    pub const LFEE: usize = 7;
+    /// Merkle path level.
+    pub const PATH: usize = 8;
+    /// Archive extension.
+    pub const BLOCK: usize = 9;
+    /// Checkpoint seal (extends the checkpoint chain).
+    pub const SEAL: usize = 10;
+    /// Padding.
+    pub const PAD: usize = 11;
+    /// Number of kinds.
+    pub const COUNT: usize = 12;
+}
+
+/// The columns of one row.
+#[repr(C)]
+pub struct Cols<T> {
+    /// First permutation.
+    pub a: PermCols<T>,
+    /// Second permutation.
+    pub b: PermCols<T>,
+    /// One-hot row kind.
+    pub kind: [T; kind::COUNT],
+    /// Index bit of this path level.
+    pub bit: T,
+    /// Path level, 1..=32.
+    pub lvl: T,
+    /// `2^((lvl-1) mod 16)`.
+    pub w: T,
+    /// `lvl == 16`.
+    pub f16: T,
+    /// Inverse of `lvl - 16` when it exists.
+    pub inv16: T,
+    /// `lvl == 32` (the root level).
+    pub f32: T,
+    /// Inverse of `lvl - 32` when it exists.
+    pub inv32: T,
+    /// Index-bit accumulator of the current 16-level half.
+    pub iacc: T,
+    /// Sibling at this level.
+    pub sib: [T; 8],
+    /// Old-path node after this row.
+    pub cur_a: [T; 8],
+    /// New-path node after this row.
+    pub cur_b: [T; 8],
+    /// State root.
+    pub root: [T; 8],
+    /// Archive.
+    pub arch: [T; 8],
+    /// Checkpoint chain.
+    pub chain: [T; 8],
+    /// Tx-commitment sponge state.
+    pub sp: [T; 16],
+    /// The current record.
+    pub op: [T; 16],
+    /// Checkpoint fields: fee account lo/hi, number, slot, timestamp lo/hi.
+    pub hdr: [T; 6],
+    /// Number of the last L2 block.
+    pub bnum: T,
+    /// Next deposit queue index.
+    pub didx: T,
+    /// Deposits in the current block.
+    pub nd: T,
+    /// Transfers in the current block.
+    pub nt: T,
+    /// The block's fee accumulator, 16-bit limbs.
+    pub facc: [T; 4],
+    /// Borrow/carry bits (limbs 1..3).
+    pub u: [T; 3],
+    /// Second borrow bits of a sender update (a borrow may be 2).
+    pub v: [T; 3],
+    /// Fee-accumulator carries.
+    pub fc: [T; 3],
+    /// Range-check bits.
+    pub rb: [T; LANES],
+    /// Range-check accumulators.
+    pub racc: [T; LANES],
+    /// Range-check targets: lanes' first halves, then second halves.
+    pub tgt: [T; 2 * LANES],
+    /// Old leaf is empty (a deposit creating an account).
+    pub e: T,
+    /// Inside a sender update (a recipient update follows).
+    pub pend_recv: T,
+    /// Inside a fee update (the block closes next).
+    pub pend_fee: T,
+    /// Witnesses of `from != to`.
+    pub na: T,
+    /// See `na`.
+    pub nb: T,
+    /// Account index, low 16 bits.
+    pub idx_lo: T,
+    /// Account index, high 16 bits.
+    pub idx_hi: T,
+}
+
+/// Trace width.
+pub const WIDTH: usize = size_of::<Cols<u8>>();
+
+/// Views a row slice as [`Cols`].
+pub fn cols<T>(row: &[T]) -> &Cols<T> {
+    assert_eq!(row.len(), WIDTH, "row width");
+    assert_eq!(align_of::<Cols<T>>(), align_of::<T>());
+    // SAFETY: `Cols<T>` is `repr(C)` and consists only of `T`s (arrays and nested `repr(C)`
+    // structs of `T`), so it has the layout of `[T; WIDTH]`; length and alignment checked above.
+    unsafe { &*(row.as_ptr() as *const Cols<T>) }
+}
+
+/// Mutable [`cols`].
+pub fn cols_mut<T>(row: &mut [T]) -> &mut Cols<T> {
+    assert_eq!(row.len(), WIDTH, "row width");
+    assert_eq!(align_of::<Cols<T>>(), align_of::<T>());
+    // SAFETY: as in `cols`.
+    unsafe { &mut *(row.as_mut_ptr() as *mut Cols<T>) }
+}
+
+/// Output of a permutation's columns.
+pub fn perm_out<T: Copy>(p: &PermCols<T>) -> [T; 16] {
+    p.ending_full_rounds[3].post
+}
+
+/// The state-transition AIR.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TransitionAir;
+
+impl BaseAir<Val> for TransitionAir {
+    fn width(&self) -> usize {
+        WIDTH
+    }
+
+    fn max_constraint_degree(&self) -> Option<usize> {
+        Some(3)
+    }
+
+    fn num_public_values(&self) -> usize {
+        NUM_PUBLIC_VALUES
+    }
+}
+
+fn eval_perm<AB: AirBuilder<F = Val>>(builder: &mut AB, p: &PermCols<AB::Var>) {
+    type L = GenericPoseidon2LinearLayersKoalaBear;
+    let mut state: [AB::Expr; 16] = p.inputs.map(Into::into);
+    L::external_linear_layer(&mut state);
+    let full =
+        |builder: &mut AB, state: &mut [AB::Expr; 16], rc: &[Val; 16], post: &[AB::Var; 16]| {
+            for (s, c) in state.iter_mut().zip(rc) {
+                *s = (s.clone() + AB::Expr::from(*c)).cube();
+            }
+            L::external_linear_layer(state);
+            for (s, p) in state.iter_mut().zip(post) {
+                builder.assert_eq(s.clone(), *p);
+                *s = (*p).into();
+            }
+        };
+    for (round, rc) in KOALABEAR_POSEIDON2_RC_16_EXTERNAL_INITIAL
+        .iter()
+        .enumerate()
+    {
+        full(
+            builder,
+            &mut state,
+            rc,
+            &p.beginning_full_rounds[round].post,
+        );
+    }
+    for (round, rc) in KOALABEAR_POSEIDON2_RC_16_INTERNAL.iter().enumerate() {
+        let x = (state[0].clone() + AB::Expr::from(*rc)).cube();
+        let post = p.partial_rounds[round].post_sbox;
+        builder.assert_eq(x, post);
+        state[0] = post.into();
+        L::internal_linear_layer(&mut state);
+    }
+    for (round, rc) in KOALABEAR_POSEIDON2_RC_16_EXTERNAL_FINAL.iter().enumerate() {
+        full(builder, &mut state, rc, &p.ending_full_rounds[round].post);
+    }
+}
+
+fn c<AB: AirBuilder>(v: u32) -> AB::Expr {
+    AB::Expr::from_u32(v)
+}
+
+impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
+    fn eval(&self, builder: &mut AB) {
+        let main = builder.main();
+        let l = cols::<AB::Var>(main.current_slice());
+        let n = cols::<AB::Var>(main.next_slice());
+        let pv: Vec<AB::Expr> = builder.public_values().iter().map(|&x| x.into()).collect();
+        eval_perm(builder, &l.a);
+        eval_perm(builder, &l.b);
+        let x = |v: AB::Var| -> AB::Expr { v.into() };
+        let two16 = c::<AB>(1 << 16);
+
+        // ---- kinds -----------------------------------------------------------------------
+        let mut sum = AB::Expr::ZERO;
+        for k in l.kind {
+            builder.assert_bool(k);
+            sum += x(k);
+        }
+        builder.assert_one(sum);
+        let k = |r: &Cols<AB::Var>, i: usize| -> AB::Expr { r.kind[i].into() };
+        let absorb = |r: &Cols<AB::Var>| {
+            k(r, kind::HDR) + k(r, kind::ADEP) + k(r, kind::ATX) + k(r, kind::ABLK)
+        };
+        let leaf = |r: &Cols<AB::Var>| {
+            k(r, kind::LSEND) + k(r, kind::LRECV) + k(r, kind::LDEP) + k(r, kind::LFEE)
+        };
+        let (hdr, adep, atx, ablk) = (
+            k(l, kind::HDR),
+            k(l, kind::ADEP),
+            k(l, kind::ATX),
+            k(l, kind::ABLK),
+        );
+        let (lsend, lrecv, ldep, lfee) = (
+            k(l, kind::LSEND),
+            k(l, kind::LRECV),
+            k(l, kind::LDEP),
+            k(l, kind::LFEE),
+        );
+        let (path, block, seal) = (k(l, kind::PATH), k(l, kind::BLOCK), k(l, kind::SEAL));
+        let l_leaf = leaf(l);
+        let l_absorb = absorb(l);
+        let a_in = l.a.inputs;
+        let b_in = l.b.inputs;
+        let a_out = perm_out(&l.a);
+        let b_out = perm_out(&l.b);
+        let na_in = n.a.inputs;
+        let nb_in = n.b.inputs;
+        let nb_out = perm_out(&n.b);
+
+        // ---- booleans ----------------------------------------------------------------------
+        for v in [l.bit, l.f16, l.f32, l.e, l.pend_recv, l.pend_fee] {
+            builder.assert_bool(v);
+        }
+        for v in l.u.iter().chain(&l.v).chain(&l.fc).chain(&l.rb) {
+            builder.assert_bool(*v);
+        }
+
+        // ---- boundaries --------------------------------------------------------------------
+        {
+            let mut b = builder.when_first_row();
+            b.assert_one(hdr.clone());
+            for i in 0..8 {
+                b.assert_eq(l.root[i], pv[i].clone());
+                b.assert_eq(l.arch[i], pv[8 + i].clone());
+                b.assert_zero(l.chain[i]);
+            }
+        }
+        {
+            let mut b = builder.when_last_row();
+            b.assert_one(seal.clone() + k(l, kind::PAD));
+            for i in 0..8 {
+                b.assert_eq(l.root[i], pv[16 + i].clone());
+                b.assert_eq(l.arch[i], pv[24 + i].clone());
+                b.assert_eq(l.chain[i], pv[32 + i].clone());
+            }
+        }
+
+        // ---- sequencing ----------------------------------------------------------------------
+        {
+            let mut t = builder.when_transition();
+            t.assert_eq(k(n, kind::PATH), l_leaf.clone() + path.clone() - x(l.f32));
+            t.assert_eq(k(n, kind::LRECV), x(l.f32) * x(l.pend_recv));
+            t.assert_zero(x(l.f32) * x(l.pend_fee) * (AB::Expr::ONE - k(n, kind::ABLK)));
+            t.assert_eq(k(n, kind::LSEND), atx.clone());
+            t.assert_eq(k(n, kind::LDEP), adep.clone());
+            t.assert_eq(k(n, kind::BLOCK), ablk.clone());
+            t.assert_zero(k(n, kind::SEAL) * (AB::Expr::ONE - block.clone()));
+            t.assert_zero(k(n, kind::PAD) * (AB::Expr::ONE - seal.clone() - k(l, kind::PAD)));
+            t.assert_zero(k(l, kind::PAD) * (AB::Expr::ONE - k(n, kind::PAD)));
+            t.assert_zero(k(n, kind::HDR) * (AB::Expr::ONE - seal.clone()));
+            t.assert_zero(seal.clone() * (AB::Expr::ONE - k(n, kind::HDR) - k(n, kind::PAD)));
+        }
+
+        // ---- path mechanics ------------------------------------------------------------------
+        builder.assert_zero(x(l.f16) * (AB::Expr::ONE - path.clone()));
+        builder.assert_zero(x(l.f32) * (AB::Expr::ONE - path.clone()));
+        builder.assert_zero(x(l.f16) * (x(l.lvl) - c::<AB>(16)));
+        builder.assert_zero(x(l.f32) * (x(l.lvl) - c::<AB>(32)));
+        builder.assert_zero(
+            path.clone() * ((x(l.lvl) - c::<AB>(16)) * x(l.inv16) - AB::Expr::ONE + x(l.f16)),
+        );
+        builder.assert_zero(
+            path.clone() * ((x(l.lvl) - c::<AB>(32)) * x(l.inv32) - AB::Expr::ONE + x(l.f32)),
+        );
+        builder.assert_zero(x(l.f16) * (x(l.iacc) - x(l.idx_lo)));
+        builder.assert_zero(x(l.f32) * (x(l.iacc) - x(l.idx_hi)));
+        for j in 0..LANES {
+            builder.assert_zero(x(l.f16) * (x(l.racc[j]) - x(l.tgt[j])));
+            builder.assert_zero(x(l.f32) * (x(l.racc[j]) - x(l.tgt[LANES + j])));
+        }
+        for i in 0..8 {
+            builder.assert_zero(path.clone() * (x(l.cur_a[i]) - x(a_out[i])));
+            builder.assert_zero(path.clone() * (x(l.cur_b[i]) - x(b_out[i])));
+        }
+        {
+            let np = k(n, kind::PATH);
+            let mut t = builder.when_transition();
+            let bit = x(n.bit);
+            for i in 0..8 {
+                let sib = x(n.sib[i]);
+                for (cur, inp) in [(l.cur_a[i], na_in), (l.cur_b[i], nb_in)] {
+                    let cur = x(cur);
+                    t.assert_zero(
+                        np.clone()
+                            * (x(inp[i]) - cur.clone() - bit.clone() * (sib.clone() - cur.clone())),
+                    );
+                    t.assert_zero(
+                        np.clone()
+                            * (x(inp[8 + i]) - sib.clone() - bit.clone() * (cur - sib.clone())),
+                    );
+                }
+            }
+            let local_path = path.clone() * x(l.lvl);
+            t.assert_zero(np.clone() * (x(n.lvl) - local_path - AB::Expr::ONE));
+            let restart = l_leaf.clone() + x(l.f16);
+            let carry_on = path.clone() - x(l.f16);
+            t.assert_zero(np.clone() * (x(n.w) - restart - carry_on.clone() * x(l.w) * c::<AB>(2)));
+            t.assert_zero(
+                np.clone() * (x(n.iacc) - bit.clone() * x(n.w) - carry_on.clone() * x(l.iacc)),
+            );
+            for j in 0..LANES {
+                t.assert_zero(
+                    np.clone()
+                        * (x(n.racc[j]) - x(n.rb[j]) * x(n.w) - carry_on.clone() * x(l.racc[j])),
+                );
+            }
+            for (a, b) in [
+                (n.idx_lo, l.idx_lo),
+                (n.idx_hi, l.idx_hi),
+                (n.pend_recv, l.pend_recv),
+                (n.pend_fee, l.pend_fee),
+            ] {
+                t.assert_zero(np.clone() * (x(a) - x(b)));
+            }
+            for j in 0..2 * LANES {
+                t.assert_zero(np.clone() * (x(n.tgt[j]) - x(l.tgt[j])));
+            }
+        }
+
+        // ---- state root --------------------------------------------------------------------
+        {
+            let mut t = builder.when_transition();
+            for i in 0..8 {
+                let r = x(l.root[i]);
+                t.assert_zero(x(n.root[i]) - r.clone() - x(n.f32) * (x(n.cur_b[i]) - r.clone()));
+                t.assert_zero(x(n.f32) * (x(n.cur_a[i]) - r));
+            }
+        }
+
+        // ---- leaf rows ---------------------------------------------------------------------
+        let tag = c::<AB>(LEAF_TAG);
+        builder.assert_zero(l_leaf.clone() * (x(b_in[15]) - tag.clone()));
+        builder.assert_zero(l_leaf.clone() * (AB::Expr::ONE - x(l.e)) * (x(a_in[15]) - tag));
+        builder.assert_zero(x(l.e) * (AB::Expr::ONE - ldep.clone()));
+        for v in a_in {
+            builder.assert_zero(x(l.e) * x(v));
+        }
+        for i in 0..8 {
+            builder.assert_zero(
+                l_leaf.clone() * (x(l.cur_a[i]) - (AB::Expr::ONE - x(l.e)) * x(a_out[i])),
+            );
+            builder.assert_zero(l_leaf.clone() * (x(l.cur_b[i]) - x(b_out[i])));
+        }
+        builder.assert_zero(l_leaf.clone() * (x(l.pend_recv) - lsend.clone()));
+        builder.assert_zero(l_leaf.clone() * (x(l.pend_fee) - lfee.clone()));
+        let keeps_owner = lsend.clone() + lrecv.clone() + lfee.clone();
+        for j in 0..10 {
+            builder.assert_zero(keeps_owner.clone() * (x(b_in[j]) - x(a_in[j])));
+            builder.assert_zero(ldep.clone() * (x(b_in[j]) - x(l.op[2 + j])));
+            builder.assert_zero(
+                ldep.clone() * (AB::Expr::ONE - x(l.e)) * (x(a_in[j]) - x(l.op[2 + j])),
+            );
+        }
+        // Nonces.
+        builder.assert_zero(lsend.clone() * (x(a_in[14]) - x(l.op[13])));
+        builder.assert_zero(lsend.clone() * (x(b_in[14]) - x(a_in[14]) - AB::Expr::ONE));
+        builder.assert_zero(
+            (lrecv.clone() + ldep.clone() + lfee.clone()) * (x(b_in[14]) - x(a_in[14])),
+        );
+        // Indices.
+        builder.assert_zero(lsend.clone() * (x(l.idx_lo) - x(l.op[1])));
+        builder.assert_zero(lsend.clone() * (x(l.idx_hi) - x(l.op[2])));
+        builder.assert_zero(lrecv.clone() * (x(l.idx_lo) - x(l.op[3])));
+        builder.assert_zero(lrecv.clone() * (x(l.idx_hi) - x(l.op[4])));
+        builder.assert_zero(lfee.clone() * (x(l.idx_lo) - x(l.hdr[0])));
+        builder.assert_zero(lfee.clone() * (x(l.idx_hi) - x(l.hdr[1])));
+        builder.assert_zero(
+            lsend.clone()
+                * ((x(l.op[1]) - x(l.op[3])) * x(l.na) + (x(l.op[2]) - x(l.op[4])) * x(l.nb)
+                    - AB::Expr::ONE),
+        );
+        // Balances: limb arithmetic with carries; carry 0 in, carry 0 out.
+        let carry = |r: &Cols<AB::Var>, i: usize| -> AB::Expr {
+            if i == 0 || i == 4 {
+                AB::Expr::ZERO
+            } else {
+                x(r.u[i - 1])
+            }
+        };
+        let borrow = |r: &Cols<AB::Var>, i: usize| -> AB::Expr {
+            if i == 0 || i == 4 {
+                AB::Expr::ZERO
+            } else {
+                x(r.u[i - 1]) + x(r.v[i - 1])
+            }
+        };
+        for i in 0..4 {
+            let (a, nw) = (x(a_in[10 + i]), x(b_in[10 + i]));
+            let (amt, fee) = (x(l.op[5 + i]), x(l.op[9 + i]));
+            builder.assert_zero(
+                lsend.clone()
+                    * (nw.clone() - a.clone() + amt.clone() + fee.clone() + borrow(l, i)
+                        - two16.clone() * borrow(l, i + 1)),
+            );
+            let credit = |amount: AB::Expr| {
+                nw.clone() - a.clone() - amount - carry(l, i) + two16.clone() * carry(l, i + 1)
+            };
+            builder.assert_zero(lrecv.clone() * credit(amt.clone()));
+            builder.assert_zero(ldep.clone() * credit(x(l.op[12 + i])));
+            builder.when_transition().assert_zero(
+                k(n, kind::LFEE)
+                    * (x(n.b.inputs[10 + i]) - x(n.a.inputs[10 + i]) - x(l.facc[i]) - carry(n, i)
+                        + two16.clone() * carry(n, i + 1)),
+            );
+            // Range-check targets.
+            builder.assert_zero(l_leaf.clone() * (x(l.tgt[i]) - nw));
+            builder.assert_zero(lsend.clone() * (x(l.tgt[4 + i]) - amt));
+            builder.assert_zero(lrecv.clone() * (x(l.tgt[4 + i]) - fee));
+            builder.assert_zero(ldep.clone() * (x(l.tgt[4 + i]) - x(l.op[12 + i])));
+            builder
+                .when_transition()
+                .assert_zero(k(n, kind::LFEE) * (x(n.tgt[4 + i]) - x(l.facc[i])));
+            builder.assert_zero(lsend.clone() * (x(l.tgt[8 + i]) - x(l.facc[i])));
+            builder.assert_zero((lrecv.clone() + ldep.clone() + lfee.clone()) * x(l.tgt[8 + i]));
+        }
+
+        // ---- fee accumulator ---------------------------------------------------------------
+        {
+            let fcarry = |r: &Cols<AB::Var>, i: usize| -> AB::Expr {
+                if i == 0 || i == 4 {
+                    AB::Expr::ZERO
+                } else {
+                    x(r.fc[i - 1])
+                }
+            };
+            let n_send = k(n, kind::LSEND);
+            let n_fee = k(n, kind::LFEE);
+            let mut t = builder.when_transition();
+            for i in 0..4 {
+                t.assert_zero(
+                    (AB::Expr::ONE - n_send.clone() - n_fee.clone())
+                        * (x(n.facc[i]) - x(l.facc[i])),
+                );
+                t.assert_zero(
+                    n_send.clone()
+                        * (x(n.facc[i]) - x(l.facc[i]) - x(n.op[9 + i]) - fcarry(n, i)
+                            + two16.clone() * fcarry(n, i + 1)),
+                );
+            }
+        }
+        for i in 0..4 {
+            builder.assert_zero(lfee.clone() * x(l.facc[i]));
+            builder.assert_zero(ablk.clone() * x(l.facc[i]));
+            builder.assert_zero(hdr.clone() * x(l.facc[i]));
+        }
+
+        // ---- absorb rows and the sponge ----------------------------------------------------
+        for i in 0..8 {
+            builder.assert_zero(l_absorb.clone() * (x(l.op[i]) - x(a_in[i])));
+            builder.assert_zero(l_absorb.clone() * (x(l.op[8 + i]) - x(b_in[i])));
+            builder.assert_zero(l_absorb.clone() * (x(b_in[8 + i]) - x(a_out[8 + i])));
+        }
+        for j in 0..16 {
+            builder.assert_zero(l_absorb.clone() * (x(l.sp[j]) - x(b_out[j])));
+        }
+        builder.assert_zero(hdr.clone() * (x(a_in[8]) - c::<AB>(domain::TX_COMMITMENT)));
+        for i in 9..16 {
+            builder.assert_zero(hdr.clone() * x(a_in[i]));
+        }
+        {
+            let n_absorb = absorb(n);
+            let n_continue = n_absorb.clone() - k(n, kind::HDR);
+            let mut t = builder.when_transition();
+            for i in 0..8 {
+                t.assert_zero(n_continue.clone() * (x(na_in[8 + i]) - x(l.sp[8 + i])));
+            }
+            for j in 0..16 {
+                t.assert_zero((AB::Expr::ONE - n_absorb.clone()) * (x(n.sp[j]) - x(l.sp[j])));
+                t.assert_zero((AB::Expr::ONE - n_absorb.clone()) * (x(n.op[j]) - x(l.op[j])));
+            }
+        }
+        builder.assert_zero(hdr.clone() * (x(l.op[0]) - c::<AB>(record_tag::HEADER)));
+        builder.assert_zero(adep.clone() * (x(l.op[0]) - c::<AB>(record_tag::DEPOSIT)));
+        builder.assert_zero(atx.clone() * (x(l.op[0]) - c::<AB>(record_tag::TRANSFER)));
+        builder.assert_zero(ablk.clone() * (x(l.op[0]) - c::<AB>(record_tag::BLOCK)));
+        for i in 9..16 {
+            builder.assert_zero(hdr.clone() * x(l.op[i]));
+        }
+        builder.assert_zero(atx.clone() * x(l.op[14]));
+        builder.assert_zero(atx.clone() * x(l.op[15]));
+        builder.assert_zero(ablk.clone() * (x(l.op[1]) - x(l.nd)));
+        builder.assert_zero(ablk.clone() * (x(l.op[2]) - x(l.nt)));
+        for i in 3..16 {
+            builder.assert_zero(ablk.clone() * x(l.op[i]));
+        }
+        builder.assert_zero(adep.clone() * (x(l.op[1]) - x(l.didx) + AB::Expr::ONE));
+
+        // ---- checkpoint header fields and counters -----------------------------------------
+        for j in 0..6 {
+            builder.assert_zero(hdr.clone() * (x(l.hdr[j]) - x(l.op[1 + j])));
+        }
+        builder.assert_zero(hdr.clone() * (x(l.didx) - x(l.op[7])));
+        builder.assert_zero(hdr.clone() * (x(l.bnum) - x(l.op[8]) + AB::Expr::ONE));
+        builder.assert_zero(hdr.clone() * x(l.nd));
+        builder.assert_zero(hdr.clone() * x(l.nt));
+        {
+            let n_hdr = k(n, kind::HDR);
+            let not_hdr = AB::Expr::ONE - n_hdr.clone();
+            let mut t = builder.when_transition();
+            for j in 0..6 {
+                t.assert_zero(not_hdr.clone() * (x(n.hdr[j]) - x(l.hdr[j])));
+            }
+            t.assert_zero(n_hdr.clone() * (x(n.op[7]) - x(l.didx)));
+            t.assert_zero(n_hdr * (x(n.op[8]) - x(l.bnum) - AB::Expr::ONE));
+            t.assert_zero(not_hdr.clone() * (x(n.didx) - x(l.didx) - k(n, kind::ADEP)));
+            t.assert_zero(not_hdr.clone() * (x(n.bnum) - x(l.bnum) - k(n, kind::BLOCK)));
+            let keep = AB::Expr::ONE - block.clone();
+            t.assert_zero(not_hdr.clone() * (x(n.nd) - keep.clone() * x(l.nd) - k(n, kind::ADEP)));
+            t.assert_zero(not_hdr * (x(n.nt) - keep * x(l.nt) - k(n, kind::ATX)));
+        }
+
+        // ---- block rows: archive -----------------------------------------------------------
+        let meta = [
+            x(l.bnum),
+            x(l.hdr[2]),
+            x(l.hdr[3]),
+            x(l.hdr[4]),
+            x(l.hdr[5]),
+            x(l.didx) - x(l.nd),
+            x(l.nd),
+            x(l.nt),
+        ];
+        for (i, m) in meta.into_iter().enumerate() {
+            builder.assert_zero(block.clone() * (x(a_in[i]) - x(l.root[i])));
+            builder.assert_zero(block.clone() * (x(a_in[8 + i]) - m));
+            builder.assert_zero(block.clone() * (x(b_in[8 + i]) - x(a_out[i])));
+            builder.assert_zero(seal.clone() * (x(a_in[i]) - x(l.sp[i])));
+            builder.assert_zero(seal.clone() * (x(a_in[8 + i]) - x(l.root[i])));
+            builder.assert_zero(seal.clone() * (x(b_in[8 + i]) - x(a_out[i])));
+        }
+        {
+            let (n_block, n_seal) = (k(n, kind::BLOCK), k(n, kind::SEAL));
+            let mut t = builder.when_transition();
+            for i in 0..8 {
+                t.assert_zero(n_block.clone() * (x(nb_in[i]) - x(l.arch[i])));
+                t.assert_zero(
+                    x(n.arch[i]) - x(l.arch[i]) - n_block.clone() * (x(nb_out[i]) - x(l.arch[i])),
+                );
+                t.assert_zero(n_seal.clone() * (x(nb_in[i]) - x(l.chain[i])));
+                t.assert_zero(
+                    x(n.chain[i]) - x(l.chain[i]) - n_seal.clone() * (x(nb_out[i]) - x(l.chain[i])),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
