@@ -24,5 +24,6 @@
 pub mod circuit;
 pub mod config;
 pub mod fixture;
+pub mod proof;
 pub mod raw;
 pub mod security;

@@ -46,6 +46,9 @@
 //! archive, and the checkpoint chain `fold(ZERO, |c, k| compress(c, compress(txc_k, root_k)))`
 //! over the proven checkpoints (see [`vouch_rollup::checkpoint::chain_checkpoint`]).
 
+// Constraints index several parallel column arrays by the same position.
+#![allow(clippy::needless_range_loop)]
+
 mod trace;
 
 pub use trace::{CheckpointWitness, TraceError, generate_trace};

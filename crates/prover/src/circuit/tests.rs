@@ -19,3 +19,165 @@ fn valid_checkpoints_satisfy_every_constraint() {
     let (trace, pv) = generate_trace(&fixture.checkpoints).unwrap();
     check_constraints(&TransitionAir, &trace, &pv);
 }
+
+mod proving {
+    use crate::circuit::CheckpointWitness;
+    use crate::fixture::{FixtureSpec, build};
+    use crate::proof::*;
+
+    fn one() -> CheckpointWitness {
+        build(FixtureSpec {
+            accounts: 4,
+            checkpoints: 1,
+            blocks: 1,
+            transfers_per_block: 2,
+            deposits_per_block: 1,
+            seed: 9,
+        })
+        .checkpoints
+        .remove(0)
+    }
+
+    #[test]
+    fn checkpoint_proof_proves_and_verifies() {
+        let w = one();
+        let proof = prove_checkpoint(&w).unwrap();
+        verify_checkpoint(&CheckpointStatement::of(&w), &proof).unwrap();
+    }
+}
+
+mod rules {
+    use crate::circuit::CheckpointWitness;
+    use crate::config::leaf_config;
+    use crate::fixture::{FixtureSpec, build};
+    use crate::proof::*;
+    use p3_field::PrimeCharacteristicRing;
+    use vouch_rollup::checkpoint::StepWitness;
+    use vouch_rollup::hash::Digest;
+
+    fn one() -> CheckpointWitness {
+        build(FixtureSpec {
+            accounts: 4,
+            checkpoints: 1,
+            blocks: 1,
+            transfers_per_block: 2,
+            deposits_per_block: 1,
+            seed: 5,
+        })
+        .checkpoints
+        .remove(0)
+    }
+
+    /// A prover that runs on `w` as given: either it refuses, or its proof does not verify
+    /// against the public values its own trace reached.
+    fn rejected(w: &CheckpointWitness) -> bool {
+        let config = leaf_config();
+        match prove_trace(&config, std::slice::from_ref(w)) {
+            Err(_) => true,
+            Ok((proof, pv)) => verify_trace(&config, &proof, &pv).is_err(),
+        }
+    }
+
+    fn first_transfer(w: &mut CheckpointWitness) -> &mut vouch_rollup::stf::TransferWitness {
+        w.execution
+            .witnesses
+            .iter_mut()
+            .find_map(|s| match s {
+                StepWitness::Transfer(t) => Some(t.as_mut()),
+                _ => None,
+            })
+            .expect("a transfer")
+    }
+
+    fn set_transfer(w: &mut CheckpointWitness, f: impl Fn(&mut vouch_rollup::tx::Transfer)) {
+        f(&mut first_transfer(w).transfer);
+        f(&mut w.body.blocks[0].txs[0].transfer);
+    }
+
+    #[test]
+    fn the_honest_witness_is_accepted() {
+        assert!(!rejected(&one()));
+    }
+
+    #[test]
+    fn overdraft_is_rejected() {
+        let mut w = one();
+        let balance = first_transfer(&mut w).sender_before.balance;
+        set_transfer(&mut w, |t| t.amount = balance - t.fee + 1);
+        assert!(rejected(&w));
+    }
+
+    #[test]
+    fn wrong_nonce_is_rejected() {
+        let mut w = one();
+        set_transfer(&mut w, |t| t.nonce += 1);
+        assert!(rejected(&w));
+    }
+
+    #[test]
+    fn wrong_sibling_is_rejected() {
+        let mut w = one();
+        first_transfer(&mut w).sender_path.siblings[5].0[0] += vouch_rollup::F::ONE;
+        assert!(rejected(&w));
+    }
+
+    #[test]
+    fn reordered_transactions_are_rejected() {
+        let mut w = one();
+        let steps = &mut w.execution.witnesses;
+        let (i, j) = {
+            let mut it = steps
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| matches!(s, StepWitness::Transfer(_)))
+                .map(|(i, _)| i);
+            (it.next().unwrap(), it.next().unwrap())
+        };
+        steps.swap(i, j);
+        w.body.blocks[0].txs.swap(0, 1);
+        assert!(rejected(&w));
+    }
+
+    #[test]
+    fn statements_bind_roots_and_tx_commitment() {
+        let w = one();
+        let proof = prove_checkpoint(&w).unwrap();
+        let honest = CheckpointStatement::of(&w);
+        verify_checkpoint(&honest, &proof).unwrap();
+        let mut other = Digest::ZERO;
+        other.0[3] = vouch_rollup::F::ONE;
+        for tamper in [
+            |s: &mut CheckpointStatement, d| s.state_root = d,
+            |s: &mut CheckpointStatement, d| s.tx_commitment = d,
+            |s: &mut CheckpointStatement, d| s.archive = d,
+            |s: &mut CheckpointStatement, d| s.pre_state_root = d,
+            |s: &mut CheckpointStatement, d| s.previous_archive = d,
+        ] {
+            let mut s = honest;
+            tamper(&mut s, other);
+            assert!(matches!(
+                verify_checkpoint(&s, &proof),
+                Err(ProofError::Rejected(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn flipped_proof_bytes_are_rejected() {
+        let w = one();
+        let proof = prove_checkpoint(&w).unwrap();
+        let statement = CheckpointStatement::of(&w);
+        // Every byte of the head (lengths, commitments) and an even spread over the rest.
+        let stride = (proof.len() / 256).max(1);
+        let positions = (0..proof.len().min(128)).chain((128..proof.len()).step_by(stride));
+        for at in positions {
+            let mut bad = proof.clone();
+            bad[at] ^= 0x01;
+            assert!(
+                verify_checkpoint(&statement, &bad).is_err(),
+                "flip at byte {at} of {}",
+                proof.len()
+            );
+        }
+    }
+}

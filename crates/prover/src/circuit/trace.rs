@@ -14,7 +14,7 @@ use vouch_rollup::checkpoint::{
     CheckpointBody, CheckpointContext, CheckpointExecution, RecordSponge, StepWitness,
     block_record, deposit_record, header_record, transfer_record,
 };
-use vouch_rollup::hash::{DIGEST_ELEMS, Digest, limbs16};
+use vouch_rollup::hash::{Digest, limbs16};
 use vouch_rollup::state::{MerklePath, TREE_DEPTH};
 use vouch_rollup::tx::Deposit;
 
@@ -583,23 +583,4 @@ fn sub_borrows(a: u64, amount: u64, fee: u64) -> ([u32; 3], [u32; 3]) {
         v[i] = (borrow >= 2) as u32;
     }
     (u, v)
-}
-
-/// The public values of a run of checkpoints, computed natively: what a verifier checks a
-/// proof against.
-pub fn public_values(
-    start_root: &Digest,
-    start_archive: &Digest,
-    end_root: &Digest,
-    end_archive: &Digest,
-    chain: &Digest,
-) -> [Val; NUM_PUBLIC_VALUES] {
-    let mut pv = [Val::ZERO; NUM_PUBLIC_VALUES];
-    for (i, d) in [start_root, start_archive, end_root, end_archive, chain]
-        .iter()
-        .enumerate()
-    {
-        pv[i * DIGEST_ELEMS..(i + 1) * DIGEST_ELEMS].copy_from_slice(&d.0);
-    }
-    pv
 }

@@ -1,0 +1,249 @@
+//! Checkpoint proofs (Poseidon2 configuration) and epoch proofs (Keccak/EVM configuration) of
+//! the [`TransitionAir`], and the statements they prove.
+//!
+//! **The epoch proof re-proves its checkpoints.** There is no recursion library for Plonky3 on
+//! crates.io yet (the `p3-recursion` crates are placeholders), so an epoch proof is a fresh
+//! STARK over the concatenated traces of the epoch's checkpoints, built from the witnesses
+//! the node keeps while the epoch runs; a checkpoint proof is the same AIR over one
+//! checkpoint, proven the moment it lands so bad witnesses surface early. Recursive
+//! aggregation of the checkpoint proofs is the later goal.
+
+use crate::circuit::{
+    CheckpointWitness, NUM_PUBLIC_VALUES, TraceError, TransitionAir, generate_trace,
+};
+use crate::config::{self, Val};
+use p3_air::{Air, DebugConstraintBuilder};
+use p3_challenger::GrindingChallenger;
+use p3_matrix::dense::RowMajorMatrix;
+use p3_uni_stark::{
+    Proof, QuotientAir, StarkGenericConfig, Val as ValOf, VerifierConstraintFolder, prove, verify,
+};
+use serde::{Deserialize, Serialize};
+use vouch_rollup::checkpoint::chain_checkpoint;
+use vouch_rollup::hash::Digest;
+
+/// What a checkpoint proof proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointStatement {
+    /// Checkpoint number (bound through the tx commitment's header record).
+    pub number: u64,
+    /// State root before.
+    pub pre_state_root: Digest,
+    /// Archive before.
+    pub previous_archive: Digest,
+    /// State root after.
+    pub state_root: Digest,
+    /// Archive after.
+    pub archive: Digest,
+    /// The record-sponge tx commitment.
+    pub tx_commitment: Digest,
+}
+
+impl CheckpointStatement {
+    /// The statement of an executed checkpoint.
+    pub fn of(witness: &CheckpointWitness) -> Self {
+        Self {
+            number: witness.ctx.number.get(),
+            pre_state_root: witness.execution.pre_state_root,
+            previous_archive: witness.ctx.previous_archive,
+            state_root: witness.execution.state_root,
+            archive: witness.execution.archive,
+            tx_commitment: witness.execution.tx_commitment,
+        }
+    }
+
+    /// The STARK public values.
+    pub fn public_values(&self) -> [Val; NUM_PUBLIC_VALUES] {
+        let chain = chain_checkpoint(&Digest::ZERO, &self.tx_commitment, &self.state_root);
+        pack(&[
+            self.pre_state_root,
+            self.previous_archive,
+            self.state_root,
+            self.archive,
+            chain,
+        ])
+    }
+}
+
+/// One checkpoint as an epoch statement lists it (all fields are in its L1 header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointLink {
+    /// Number.
+    pub number: u64,
+    /// Tx commitment.
+    pub tx_commitment: Digest,
+    /// State root after it.
+    pub state_root: Digest,
+    /// Archive after it.
+    pub archive: Digest,
+}
+
+/// What an epoch proof proves: from the state and archive before `checkpoints[0]`, executing
+/// each listed checkpoint's committed transactions and deposits in order reaches each listed
+/// state root, and ends at the last one's state root and archive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochStatement {
+    /// Epoch number.
+    pub epoch: u64,
+    /// State root before the range.
+    pub start_state_root: Digest,
+    /// Archive before the range.
+    pub start_archive: Digest,
+    /// The range, in order (at least one).
+    pub checkpoints: Vec<CheckpointLink>,
+}
+
+impl EpochStatement {
+    /// The statement of consecutive executed checkpoints.
+    pub fn of(epoch: u64, witnesses: &[CheckpointWitness]) -> Option<Self> {
+        let first = witnesses.first()?;
+        Some(Self {
+            epoch,
+            start_state_root: first.execution.pre_state_root,
+            start_archive: first.ctx.previous_archive,
+            checkpoints: witnesses
+                .iter()
+                .map(|w| CheckpointLink {
+                    number: w.ctx.number.get(),
+                    tx_commitment: w.execution.tx_commitment,
+                    state_root: w.execution.state_root,
+                    archive: w.execution.archive,
+                })
+                .collect(),
+        })
+    }
+
+    /// The checkpoint chain over the range.
+    pub fn chain(&self) -> Digest {
+        self.checkpoints.iter().fold(Digest::ZERO, |chain, c| {
+            chain_checkpoint(&chain, &c.tx_commitment, &c.state_root)
+        })
+    }
+
+    /// The STARK public values; `None` for an empty range.
+    pub fn public_values(&self) -> Option<[Val; NUM_PUBLIC_VALUES]> {
+        let last = self.checkpoints.last()?;
+        Some(pack(&[
+            self.start_state_root,
+            self.start_archive,
+            last.state_root,
+            last.archive,
+            self.chain(),
+        ]))
+    }
+}
+
+fn pack(digests: &[Digest; 5]) -> [Val; NUM_PUBLIC_VALUES] {
+    let mut out = [Val::default(); NUM_PUBLIC_VALUES];
+    for (chunk, d) in out.chunks_exact_mut(8).zip(digests) {
+        chunk.copy_from_slice(&d.0);
+    }
+    out
+}
+
+/// Why proving or verifying failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    /// The witnesses do not describe an execution.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// The witnesses violate the circuit's rules (an invalid checkpoint).
+    #[error("the witnesses violate the circuit: {0}")]
+    Unsatisfied(String),
+    /// Plonky3 could not prove.
+    #[error("proving failed: {0}")]
+    Prove(String),
+    /// The proof does not verify against the statement.
+    #[error("proof rejected: {0}")]
+    Rejected(String),
+    /// Proof bytes do not decode.
+    #[error("malformed proof: {0}")]
+    Malformed(String),
+    /// The statement is empty or inconsistent.
+    #[error("bad statement: {0}")]
+    Statement(String),
+}
+
+/// Proves `witnesses` under `config`; returns postcard-encoded proof bytes and the public
+/// values the trace reached.
+pub fn prove_trace<SC>(
+    config: &SC,
+    witnesses: &[CheckpointWitness],
+) -> Result<(Vec<u8>, [Val; NUM_PUBLIC_VALUES]), ProofError>
+where
+    SC: StarkGenericConfig<Challenger: GrindingChallenger<Witness = ValOf<SC>>>,
+    ValOf<SC>: Into<Val> + From<Val>,
+    TransitionAir: QuotientAir<SC>
+        + for<'a> Air<VerifierConstraintFolder<'a, SC>>
+        + for<'a> Air<DebugConstraintBuilder<'a, ValOf<SC>>>,
+    RowMajorMatrix<Val>: Into<RowMajorMatrix<ValOf<SC>>>,
+    Proof<SC>: Serialize,
+{
+    let (trace, pv) = generate_trace(witnesses)?;
+    // Debug builds of Plonky3 check every constraint before proving and panic on a violation;
+    // check first so an invalid witness is an error. Release builds skip both checks: an
+    // invalid witness there yields a proof that does not verify (callers verify their own
+    // proofs before submitting them).
+    #[cfg(debug_assertions)]
+    if let Some(failure) = p3_air::check_all_constraints::<Val, TransitionAir>(
+        &TransitionAir,
+        &trace,
+        &pv[..],
+        Some(1),
+    )
+    .failures
+    .first()
+    {
+        return Err(ProofError::Unsatisfied(format!(
+            "row {}, constraint #{}",
+            failure.row, failure.constraint
+        )));
+    }
+    let pv_sc: Vec<ValOf<SC>> = pv.iter().map(|v| (*v).into()).collect();
+    let trace: RowMajorMatrix<ValOf<SC>> = trace.into();
+    let proof = prove(config, &TransitionAir, trace, &pv_sc)
+        .map_err(|e| ProofError::Prove(format!("{e:?}")))?;
+    let bytes = postcard::to_allocvec(&proof).map_err(|e| ProofError::Prove(e.to_string()))?;
+    Ok((bytes, pv))
+}
+
+/// Verifies postcard-encoded proof bytes against public values under `config`.
+pub fn verify_trace<SC>(
+    config: &SC,
+    proof: &[u8],
+    pv: &[Val; NUM_PUBLIC_VALUES],
+) -> Result<(), ProofError>
+where
+    SC: StarkGenericConfig<Challenger: GrindingChallenger<Witness = ValOf<SC>>>,
+    ValOf<SC>: From<Val>,
+    TransitionAir: QuotientAir<SC> + for<'a> Air<VerifierConstraintFolder<'a, SC>>,
+    Proof<SC>: for<'de> Deserialize<'de>,
+{
+    let proof: Proof<SC> =
+        postcard::from_bytes(proof).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let pv: Vec<ValOf<SC>> = pv.iter().map(|v| (*v).into()).collect();
+    verify(config, &TransitionAir, &proof, &pv).map_err(|e| ProofError::Rejected(format!("{e:?}")))
+}
+
+/// Proves one checkpoint with the checkpoint (Poseidon2) configuration.
+pub fn prove_checkpoint(witness: &CheckpointWitness) -> Result<Vec<u8>, ProofError> {
+    Ok(prove_trace(&config::leaf_config(), std::slice::from_ref(witness))?.0)
+}
+
+/// Verifies a checkpoint proof.
+pub fn verify_checkpoint(statement: &CheckpointStatement, proof: &[u8]) -> Result<(), ProofError> {
+    verify_trace(&config::leaf_config(), proof, &statement.public_values())
+}
+
+/// Proves consecutive checkpoints with the epoch (Keccak/EVM) configuration.
+pub fn prove_epoch(witnesses: &[CheckpointWitness]) -> Result<Vec<u8>, ProofError> {
+    Ok(prove_trace(&config::evm_config(), witnesses)?.0)
+}
+
+/// Verifies an epoch proof.
+pub fn verify_epoch(statement: &EpochStatement, proof: &[u8]) -> Result<(), ProofError> {
+    let pv = statement
+        .public_values()
+        .ok_or_else(|| ProofError::Statement("an epoch proves at least one checkpoint".into()))?;
+    verify_trace(&config::evm_config(), proof, &pv)
+}
