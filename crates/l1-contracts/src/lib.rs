@@ -10,11 +10,13 @@
 //!   verifier) and reports the addresses.
 //! * [`read_rollup_constants`]: reads a deployed rollup's timing constants into
 //!   [`vouch_primitives::L1RollupConstants`].
+//! * [`epoch`]: the epoch proof's statement as the contract computes it.
 //! * [`reader`]: proposals (header + calldata) and deposits in an L1 block range.
 
 pub mod bindings;
 mod constants;
 pub mod deploy;
+pub mod epoch;
 pub mod reader;
 
 pub use constants::{ReadConstantsError, read_rollup_constants};

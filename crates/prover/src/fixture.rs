@@ -11,6 +11,17 @@ use vouch_rollup::tx::{Deposit, Transfer};
 
 /// Chain id the fixtures sign for.
 pub const CHAIN_ID: u64 = 0x766f7563;
+/// L1 timestamp of slot 0 of the fixtures' rollup.
+pub const GENESIS_TIME: u64 = 1_800_000_000;
+/// Seconds per slot of the fixtures' rollup.
+pub const SLOT_DURATION: u64 = 12;
+/// Slots per epoch of the fixtures' rollup.
+pub const EPOCH_DURATION: u64 = 32;
+
+/// Slot of fixture checkpoint `k` (1-based): 100 + 2k, so the first 14 share epoch 3.
+pub fn slot_of(k: u64) -> u64 {
+    100 + 2 * k
+}
 
 /// What to generate.
 #[derive(Clone, Copy, Debug)]
@@ -109,8 +120,8 @@ pub fn build(spec: FixtureSpec) -> Fixture {
         };
         let ctx = CheckpointContext {
             number: CheckpointNumber(k),
-            slot: Slot(100 + 2 * k),
-            timestamp: 1_800_000_000 + 24 * k,
+            slot: Slot(slot_of(k)),
+            timestamp: GENESIS_TIME + SLOT_DURATION * slot_of(k),
             previous_archive: archive,
             previous_block: BlockNumber(previous_block),
             deposit_start: deposit_index - deposits.len() as u64,
