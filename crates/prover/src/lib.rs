@@ -21,6 +21,7 @@
 //! epoch proofs built from it, and the proving-backend trait the node calls. They are the
 //! rest of the proofs issue.
 
+pub mod backend;
 pub mod circuit;
 pub mod config;
 pub mod fixture;

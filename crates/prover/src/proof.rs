@@ -182,31 +182,29 @@ where
     Proof<SC>: Serialize,
 {
     let (trace, pv) = generate_trace(witnesses)?;
-    // Debug builds of Plonky3 check every constraint before proving and panic on a violation;
-    // check first so an invalid witness is an error. Release builds skip both checks: an
-    // invalid witness there yields a proof that does not verify (callers verify their own
-    // proofs before submitting them).
-    #[cfg(debug_assertions)]
-    if let Some(failure) = p3_air::check_all_constraints::<Val, TransitionAir>(
-        &TransitionAir,
-        &trace,
-        &pv[..],
-        Some(1),
-    )
-    .failures
-    .first()
-    {
-        return Err(ProofError::Unsatisfied(format!(
-            "row {}, constraint #{}",
-            failure.row, failure.constraint
-        )));
-    }
     let pv_sc: Vec<ValOf<SC>> = pv.iter().map(|v| (*v).into()).collect();
     let trace: RowMajorMatrix<ValOf<SC>> = trace.into();
     let proof = prove(config, &TransitionAir, trace, &pv_sc)
         .map_err(|e| ProofError::Prove(format!("{e:?}")))?;
     let bytes = postcard::to_allocvec(&proof).map_err(|e| ProofError::Prove(e.to_string()))?;
     Ok((bytes, pv))
+}
+
+/// Checks every constraint of the witnesses' trace row by row, without proving: the early,
+/// precise diagnosis of an invalid witness (the prover itself does not check; a proof of an
+/// invalid witness fails verification).
+pub fn check_witnesses(witnesses: &[CheckpointWitness]) -> Result<(), ProofError> {
+    let (trace, pv) = generate_trace(witnesses)?;
+    match p3_air::check_all_constraints::<Val, TransitionAir>(&TransitionAir, &trace, &pv[..], Some(1))
+        .failures
+        .first()
+    {
+        Some(failure) => Err(ProofError::Unsatisfied(format!(
+            "row {}, constraint #{}",
+            failure.row, failure.constraint
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Verifies postcard-encoded proof bytes against public values under `config`.

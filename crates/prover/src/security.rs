@@ -57,3 +57,43 @@ where
             .security_bits(),
     }
 }
+
+/// Security of a checkpoint proof (transition AIR, Poseidon2 configuration) over `2^log_rows`
+/// rows. The AIR reads the next row, hence a combination factor of 2.
+pub fn checkpoint_security(log_rows: usize) -> SecurityReport {
+    security_report::<crate::config::LeafChallenge, _, _>(
+        &crate::circuit::TransitionAir,
+        &crate::config::leaf_fri_parameters(()),
+        log_rows,
+        POSEIDON2_COLLISION_BITS,
+        2,
+    )
+}
+
+/// Security of an epoch proof (transition AIR, Keccak configuration) over `2^log_rows` rows.
+pub fn epoch_security(log_rows: usize) -> SecurityReport {
+    security_report::<crate::config::EvmChallenge, _, _>(
+        &crate::circuit::TransitionAir,
+        &crate::config::evm_fri_parameters(()),
+        log_rows,
+        KECCAK_COLLISION_BITS,
+        2,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_transition_configurations_reach_100_conjectured_bits() {
+        for log_rows in [10, 16, 20] {
+            let (c, e) = (checkpoint_security(log_rows), epoch_security(log_rows));
+            assert!(
+                c.conjectured_bits >= 100,
+                "checkpoint at 2^{log_rows}: {c:?}"
+            );
+            assert!(e.conjectured_bits >= 100, "epoch at 2^{log_rows}: {e:?}");
+        }
+    }
+}

@@ -72,10 +72,14 @@ mod rules {
     /// against the public values its own trace reached.
     fn rejected(w: &CheckpointWitness) -> bool {
         let config = leaf_config();
-        match prove_trace(&config, std::slice::from_ref(w)) {
+        let w = std::slice::from_ref(w);
+        let refused = match prove_trace(&config, w) {
             Err(_) => true,
             Ok((proof, pv)) => verify_trace(&config, &proof, &pv).is_err(),
-        }
+        };
+        // The constraint check names the violation; it must agree with the verifier.
+        assert_eq!(refused, check_witnesses(w).is_err());
+        refused
     }
 
     fn first_transfer(w: &mut CheckpointWitness) -> &mut vouch_rollup::stf::TransferWitness {
