@@ -97,16 +97,18 @@ pub enum BenchCommand {
     Stf(StfBenchArgs),
     /// Follower catch-up: checkpoints ingested per second from a backlog on anvil.
     Catchup(CatchupBenchArgs),
-    /// Proving: the raw Poseidon2 AIR under both STARK configurations.
+    /// Proving: checkpoint and epoch proofs of the transition AIR against the raw Poseidon2 AIR
+    /// (the physical bound) at the same size, under both STARK configurations.
     Prove(ProveBenchArgs),
 }
 
 /// `vouch bench prove`.
 #[derive(Debug, Args)]
 pub struct ProveBenchArgs {
-    /// log2 of the Poseidon2 permutations proven.
-    #[arg(long, default_value_t = 16)]
-    pub log_permutations: u32,
+    /// log2 of the trace rows of the checkpoint proof (2 permutations per row); the raw AIR
+    /// proves as many permutations, and the epoch proof spans 4 checkpoints of the same size.
+    #[arg(long, default_value_t = 13, value_parser = clap::value_parser!(u32).range(9..=20))]
+    pub log_rows: u32,
     /// One-line JSON.
     #[arg(long)]
     pub json: bool,

@@ -76,6 +76,8 @@ pub const LANES: usize = 6;
 pub const NUM_PUBLIC_VALUES: usize = 40;
 /// Permutations per trace row.
 pub const PERMS_PER_ROW: usize = 2;
+/// Trace rows per transfer: its record, the sender's and the recipient's leaf updates.
+pub const ROWS_PER_TRANSFER: usize = 1 + 2 * (1 + vouch_rollup::state::TREE_DEPTH);
 
 /// Row kinds (indices into [`Cols::kind`]).
 pub mod kind {
