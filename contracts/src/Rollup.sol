@@ -61,6 +61,9 @@ contract Rollup {
     error PublicValuesMismatch(bytes32 expectedHash, bytes32 gotHash);
     error InvalidProof();
     error InvalidDeposit(uint256 value);
+    /// @notice Deposits to the zero address are refused: on L2 an account owned by the zero
+    ///         address is an empty leaf, so the credit could not be represented.
+    error ZeroRecipient();
 
     // ---------------------------------------------------------------- events
     event CheckpointProposed(
@@ -149,6 +152,7 @@ contract Rollup {
     // ---------------------------------------------------------------- deposits
     /// @notice Queues a deposit of `msg.value` to `l2Recipient`; checkpoints consume the queue in order.
     function deposit(address l2Recipient) external payable returns (uint64 index) {
+        if (l2Recipient == address(0)) revert ZeroRecipient();
         uint256 amount = msg.value / DEPOSIT_UNIT;
         if (amount == 0 || msg.value % DEPOSIT_UNIT != 0 || amount > type(uint64).max) {
             revert InvalidDeposit(msg.value);

@@ -26,6 +26,12 @@ contract RollupDepositsTest is RollupTestBase {
         assertEq(address(rollup).balance, 3 ether, "escrow");
     }
 
+    function test_depositToTheZeroAddressReverts() public {
+        vm.deal(address(this), 1 ether);
+        vm.expectRevert(Rollup.ZeroRecipient.selector);
+        rollup.deposit{value: 1 gwei}(address(0));
+    }
+
     function test_depositRejectsZeroAndDust() public {
         vm.expectRevert(abi.encodeWithSelector(Rollup.InvalidDeposit.selector, uint256(0)));
         rollup.deposit{value: 0}(ALICE);
