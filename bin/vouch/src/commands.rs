@@ -21,8 +21,7 @@ pub async fn run(command: Command) -> Result<()> {
         Command::RollupInfo(args) => rollup_info(args).await,
         Command::Devnet(args) => devnet(args).await,
         Command::Bench(BenchCommand::Prove(a)) => {
-            tokio::task::spawn_blocking(move || crate::bench::prove(a.log_rows, a.json))
-                .await?
+            tokio::task::spawn_blocking(move || crate::bench::prove(a.log_rows, a.json)).await?
         }
         Command::Bench(BenchCommand::Catchup(a)) => {
             crate::bench::catchup(a.checkpoints, a.json).await

@@ -17,9 +17,11 @@
 //! constants as the rollup's state tree): the physical bound the state-transition circuit is
 //! measured against (`vouch bench prove`).
 //!
-//! **Not here yet**: the state-transition AIR of the reference rollup, the checkpoint and
-//! epoch proofs built from it, and the proving-backend trait the node calls. They are the
-//! rest of the proofs issue.
+//! [`circuit`] is the state-transition AIR of the reference rollup and its trace generator;
+//! [`proof`] proves and verifies checkpoints (Poseidon2 configuration) and epochs (Keccak
+//! configuration) of it and defines their statements; [`backend`] is the trait the node calls,
+//! with a versioned proof envelope; [`fixture`] executes deterministic checkpoints with the
+//! real STF for tests and benches.
 
 pub mod backend;
 pub mod circuit;

@@ -195,9 +195,14 @@ where
 /// invalid witness fails verification).
 pub fn check_witnesses(witnesses: &[CheckpointWitness]) -> Result<(), ProofError> {
     let (trace, pv) = generate_trace(witnesses)?;
-    match p3_air::check_all_constraints::<Val, TransitionAir>(&TransitionAir, &trace, &pv[..], Some(1))
-        .failures
-        .first()
+    match p3_air::check_all_constraints::<Val, TransitionAir>(
+        &TransitionAir,
+        &trace,
+        &pv[..],
+        Some(1),
+    )
+    .failures
+    .first()
     {
         Some(failure) => Err(ProofError::Unsatisfied(format!(
             "row {}, constraint #{}",
