@@ -20,32 +20,6 @@ fn valid_checkpoints_satisfy_every_constraint() {
     check_constraints(&TransitionAir, &trace, &pv);
 }
 
-mod proving {
-    use crate::circuit::CheckpointWitness;
-    use crate::fixture::{FixtureSpec, build};
-    use crate::proof::*;
-
-    fn one() -> CheckpointWitness {
-        build(FixtureSpec {
-            accounts: 4,
-            checkpoints: 1,
-            blocks: 1,
-            transfers_per_block: 2,
-            deposits_per_block: 1,
-            seed: 9,
-        })
-        .checkpoints
-        .remove(0)
-    }
-
-    #[test]
-    fn checkpoint_proof_proves_and_verifies() {
-        let w = one();
-        let proof = prove_checkpoint(&w).unwrap();
-        verify_checkpoint(&CheckpointStatement::of(&w), &proof).unwrap();
-    }
-}
-
 mod rules {
     use crate::circuit::CheckpointWitness;
     use crate::config::leaf_config;
