@@ -223,6 +223,7 @@ pub fn prove(log_rows: u32, json_out: bool) -> Result<()> {
             transfers_per_block: transfers,
             deposits_per_block: 0,
             seed: 1,
+            vary: false,
         })
     });
     let leaf = vouch_prover::raw::prove_leaf(perms)?;

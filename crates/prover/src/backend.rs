@@ -239,6 +239,7 @@ mod tests {
             transfers_per_block: 1,
             deposits_per_block: 0,
             seed: 3,
+            vary: false,
         })
         .checkpoints
     }

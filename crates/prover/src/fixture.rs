@@ -38,6 +38,9 @@ pub struct FixtureSpec {
     pub deposits_per_block: usize,
     /// Seed of the amounts and account choice.
     pub seed: u64,
+    /// When set, each block draws its transfer and deposit counts from `0..=` the numbers above
+    /// (empty blocks, deposit-only blocks, fee-less blocks), instead of using them exactly.
+    pub vary: bool,
 }
 
 /// The genesis roots and the executed checkpoints.
@@ -79,7 +82,15 @@ pub fn build(spec: FixtureSpec) -> Fixture {
         let mut blocks = Vec::with_capacity(spec.blocks);
         let mut deposits = Vec::new();
         for _ in 0..spec.blocks {
-            for d in 0..spec.deposits_per_block {
+            let (deposit_count, transfer_count) = if spec.vary {
+                (
+                    rng.below(spec.deposits_per_block as u64 + 1) as usize,
+                    rng.below(spec.transfers_per_block as u64 + 1) as usize,
+                )
+            } else {
+                (spec.deposits_per_block, spec.transfers_per_block)
+            };
+            for d in 0..deposit_count {
                 let recipient = if d % 2 == 0 {
                     signers[rng.below(spec.accounts as u64) as usize].address()
                 } else {
@@ -92,7 +103,7 @@ pub fn build(spec: FixtureSpec) -> Fixture {
                 });
                 deposit_index += 1;
             }
-            let txs = (0..spec.transfers_per_block)
+            let txs = (0..transfer_count)
                 .map(|_| {
                     let from = rng.below(spec.accounts as u64) as u32;
                     let to =
@@ -110,7 +121,7 @@ pub fn build(spec: FixtureSpec) -> Fixture {
                 })
                 .collect();
             blocks.push(BlockBody {
-                deposit_count: spec.deposits_per_block as u16,
+                deposit_count: deposit_count as u16,
                 txs,
             });
         }

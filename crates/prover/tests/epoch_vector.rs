@@ -135,6 +135,7 @@ fn epoch_proof_over_three_checkpoints_matches_the_contract_statement() {
         transfers_per_block: 2,
         deposits_per_block: 1,
         seed: 11,
+        vary: false,
     });
     let headers: Vec<_> = fx.checkpoints.iter().map(l1_header).collect();
     let values = EpochPublicValues::compute(

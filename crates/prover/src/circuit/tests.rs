@@ -10,6 +10,7 @@ fn small(checkpoints: usize) -> FixtureSpec {
         transfers_per_block: 3,
         deposits_per_block: 2,
         seed: 42,
+        vary: false,
     }
 }
 
@@ -18,6 +19,31 @@ fn valid_checkpoints_satisfy_every_constraint() {
     let fixture = build(small(2));
     let (trace, pv) = generate_trace(&fixture.checkpoints).unwrap();
     check_constraints(&TransitionAir, &trace, &pv);
+}
+
+/// Block shapes the devnet produces all the time: empty blocks, deposit-only blocks, blocks
+/// without fees, several blocks and checkpoints in one trace.
+#[test]
+fn every_block_shape_satisfies_the_constraints() {
+    let mut seen = std::collections::HashSet::new();
+    for seed in 1..=12 {
+        let fixture = build(FixtureSpec {
+            accounts: 5,
+            checkpoints: 3,
+            blocks: 3,
+            transfers_per_block: 2,
+            deposits_per_block: 2,
+            seed,
+            vary: true,
+        });
+        crate::proof::check_witnesses(&fixture.checkpoints)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        for block in fixture.checkpoints.iter().flat_map(|c| &c.body.blocks) {
+            seen.insert((block.deposit_count > 0, !block.txs.is_empty()));
+        }
+    }
+    // Empty, deposit-only, transfer-only and mixed blocks all occurred.
+    assert_eq!(seen.len(), 4, "{seen:?}");
 }
 
 mod rules {
@@ -37,6 +63,7 @@ mod rules {
             transfers_per_block: 2,
             deposits_per_block: 1,
             seed: 5,
+            vary: false,
         })
         .checkpoints
         .remove(0)
