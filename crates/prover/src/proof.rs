@@ -224,8 +224,15 @@ where
     TransitionAir: QuotientAir<SC> + for<'a> Air<VerifierConstraintFolder<'a, SC>>,
     Proof<SC>: for<'de> Deserialize<'de>,
 {
-    let proof: Proof<SC> =
-        postcard::from_bytes(proof).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let (proof, rest): (Proof<SC>, _) =
+        postcard::take_from_bytes(proof).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        // One proof has one encoding: bytes after it are refused, not ignored.
+        return Err(ProofError::Malformed(format!(
+            "{} trailing bytes after the proof",
+            rest.len()
+        )));
+    }
     let pv: Vec<ValOf<SC>> = pv.iter().map(|v| (*v).into()).collect();
     verify(config, &TransitionAir, &proof, &pv).map_err(|e| ProofError::Rejected(format!("{e:?}")))
 }

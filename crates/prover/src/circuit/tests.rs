@@ -185,4 +185,38 @@ mod rules {
             );
         }
     }
+
+    #[test]
+    fn truncated_and_garbage_proofs_are_errors_not_panics() {
+        let w = one();
+        let proof = prove_checkpoint(&w).unwrap();
+        let statement = CheckpointStatement::of(&w);
+        for cut in [0, 1, 7, 100, proof.len() / 2, proof.len() - 1] {
+            assert!(
+                verify_checkpoint(&statement, &proof[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut longer = proof.clone();
+        longer.push(0);
+        assert!(
+            verify_checkpoint(&statement, &longer).is_err(),
+            "trailing byte"
+        );
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for len in [3, 64, 4096, proof.len()] {
+            let garbage: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect();
+            assert!(
+                verify_checkpoint(&statement, &garbage).is_err(),
+                "garbage of {len} bytes"
+            );
+        }
+    }
 }
