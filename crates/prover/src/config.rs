@@ -40,7 +40,8 @@ type EvmValMmcs = MerkleTreeMmcs<Val, u8, EvmFieldHash, EvmCompress, 2, 32>;
 /// Challenge field of the epoch proof.
 pub type EvmChallenge = BinomialExtensionField<Val, 8>;
 type EvmChallengeMmcs = ExtensionMmcs<Val, EvmChallenge, EvmValMmcs>;
-type EvmChallenger = SerializingChallenger32<Val, HashChallenger<u8, EvmByteHash, 32>>;
+/// Challenger of the epoch proof (what the Solidity transcript replays).
+pub type EvmChallenger = SerializingChallenger32<Val, HashChallenger<u8, EvmByteHash, 32>>;
 type EvmPcs = TwoAdicFriPcs<Val, Dft, EvmValMmcs, EvmChallengeMmcs>;
 /// Epoch-proof configuration (Keccak commitments and transcript, EVM-verifiable).
 pub type EvmConfig = StarkConfig<EvmPcs, EvmChallenge, EvmChallenger>;
