@@ -53,7 +53,7 @@ fn solidity_transcript_vector_is_fresh() {
             format!("KeccakTranscript.observeExt(t, _p({}));", ext_sol(&e)),
         );
         let sampled: EvmChallenge = ch.sample();
-        w(&mut body, format!("t.sampleExt(_p(r));"));
+        w(&mut body, "t.sampleExt(_p(r));".to_string());
         w(
             &mut body,
             format!("_check(r, {}, \"ext {round}\");", ext_sol(&sampled)),
