@@ -8,7 +8,8 @@ pragma solidity ^0.8.28;
 ///         (coefficient of x^0 first), each a canonical value below `p`; functions take and write
 ///         memory pointers so a verifier can keep its temporaries in a fixed scratch area.
 /// @dev Products of two canonical values are below 2^62, so a whole coefficient of an
-///      extension product is accumulated with plain `mul`/`add` and reduced once.
+///      extension product is accumulated with plain `mul`/`add` and reduced once; the
+///      multiplication keeps half of `b` on the stack at a time.
 library KoalaBear {
     uint256 internal constant P = 0x7f000001;
     /// @notice `W` of the extension: `x^8 = W`.
@@ -17,242 +18,220 @@ library KoalaBear {
     /// @notice `r = a * b` in the extension (`r` may alias neither input).
     function extMul(uint256 a, uint256 b, uint256 r) internal pure {
         assembly ("memory-safe") {
-            mstore(
-                add(r, 0),
-                mod(
+            {
+                let b0 := mload(add(b, 0))
+                let b1 := mload(add(b, 32))
+                let b2 := mload(add(b, 64))
+                let b3 := mload(add(b, 96))
+                mstore(
+                    add(r, 0),
                     add(
-                        mul(mload(add(a, 0)), mload(add(b, 0))),
+                        mul(mload(add(a, 0)), b0),
                         mul(
                             3,
                             add(
-                                add(
-                                    add(
-                                        add(
-                                            add(
-                                                add(
-                                                    mul(mload(add(a, 32)), mload(add(b, 224))),
-                                                    mul(mload(add(a, 64)), mload(add(b, 192)))
-                                                ),
-                                                mul(mload(add(a, 96)), mload(add(b, 160)))
-                                            ),
-                                            mul(mload(add(a, 128)), mload(add(b, 128)))
-                                        ),
-                                        mul(mload(add(a, 160)), mload(add(b, 96)))
-                                    ),
-                                    mul(mload(add(a, 192)), mload(add(b, 64)))
-                                ),
-                                mul(mload(add(a, 224)), mload(add(b, 32)))
+                                add(mul(mload(add(a, 160)), b3), mul(mload(add(a, 192)), b2)),
+                                mul(mload(add(a, 224)), b1)
                             )
                         )
-                    ),
-                    P
+                    )
                 )
-            )
-            mstore(
-                add(r, 32),
-                mod(
+                mstore(
+                    add(r, 32),
                     add(
-                        add(mul(mload(add(a, 0)), mload(add(b, 32))), mul(mload(add(a, 32)), mload(add(b, 0)))),
-                        mul(
-                            3,
-                            add(
+                        add(mul(mload(add(a, 0)), b1), mul(mload(add(a, 32)), b0)),
+                        mul(3, add(mul(mload(add(a, 192)), b3), mul(mload(add(a, 224)), b2)))
+                    )
+                )
+                mstore(
+                    add(r, 64),
+                    add(
+                        add(add(mul(mload(add(a, 0)), b2), mul(mload(add(a, 32)), b1)), mul(mload(add(a, 64)), b0)),
+                        mul(3, mul(mload(add(a, 224)), b3))
+                    )
+                )
+                mstore(
+                    add(r, 96),
+                    add(
+                        add(add(mul(mload(add(a, 0)), b3), mul(mload(add(a, 32)), b2)), mul(mload(add(a, 64)), b1)),
+                        mul(mload(add(a, 96)), b0)
+                    )
+                )
+                mstore(
+                    add(r, 128),
+                    add(
+                        add(add(mul(mload(add(a, 32)), b3), mul(mload(add(a, 64)), b2)), mul(mload(add(a, 96)), b1)),
+                        mul(mload(add(a, 128)), b0)
+                    )
+                )
+                mstore(
+                    add(r, 160),
+                    add(
+                        add(add(mul(mload(add(a, 64)), b3), mul(mload(add(a, 96)), b2)), mul(mload(add(a, 128)), b1)),
+                        mul(mload(add(a, 160)), b0)
+                    )
+                )
+                mstore(
+                    add(r, 192),
+                    add(
+                        add(add(mul(mload(add(a, 96)), b3), mul(mload(add(a, 128)), b2)), mul(mload(add(a, 160)), b1)),
+                        mul(mload(add(a, 192)), b0)
+                    )
+                )
+                mstore(
+                    add(r, 224),
+                    add(
+                        add(add(mul(mload(add(a, 128)), b3), mul(mload(add(a, 160)), b2)), mul(mload(add(a, 192)), b1)),
+                        mul(mload(add(a, 224)), b0)
+                    )
+                )
+            }
+            {
+                let b0 := mload(add(b, 128))
+                let b1 := mload(add(b, 160))
+                let b2 := mload(add(b, 192))
+                let b3 := mload(add(b, 224))
+                mstore(
+                    add(r, 0),
+                    mod(
+                        add(
+                            mload(add(r, 0)),
+                            mul(
+                                3,
                                 add(
                                     add(
-                                        add(
-                                            add(
-                                                mul(mload(add(a, 64)), mload(add(b, 224))),
-                                                mul(mload(add(a, 96)), mload(add(b, 192)))
-                                            ),
-                                            mul(mload(add(a, 128)), mload(add(b, 160)))
-                                        ),
-                                        mul(mload(add(a, 160)), mload(add(b, 128)))
+                                        add(mul(mload(add(a, 32)), b3), mul(mload(add(a, 64)), b2)),
+                                        mul(mload(add(a, 96)), b1)
                                     ),
-                                    mul(mload(add(a, 192)), mload(add(b, 96)))
-                                ),
-                                mul(mload(add(a, 224)), mload(add(b, 64)))
+                                    mul(mload(add(a, 128)), b0)
+                                )
                             )
-                        )
-                    ),
-                    P
-                )
-            )
-            mstore(
-                add(r, 64),
-                mod(
-                    add(
-                        add(
-                            add(mul(mload(add(a, 0)), mload(add(b, 64))), mul(mload(add(a, 32)), mload(add(b, 32)))),
-                            mul(mload(add(a, 64)), mload(add(b, 0)))
                         ),
-                        mul(
-                            3,
-                            add(
+                        P
+                    )
+                )
+                mstore(
+                    add(r, 32),
+                    mod(
+                        add(
+                            mload(add(r, 32)),
+                            mul(
+                                3,
                                 add(
                                     add(
-                                        add(
-                                            mul(mload(add(a, 96)), mload(add(b, 224))),
-                                            mul(mload(add(a, 128)), mload(add(b, 192)))
-                                        ),
-                                        mul(mload(add(a, 160)), mload(add(b, 160)))
+                                        add(mul(mload(add(a, 64)), b3), mul(mload(add(a, 96)), b2)),
+                                        mul(mload(add(a, 128)), b1)
                                     ),
-                                    mul(mload(add(a, 192)), mload(add(b, 128)))
-                                ),
-                                mul(mload(add(a, 224)), mload(add(b, 96)))
+                                    mul(mload(add(a, 160)), b0)
+                                )
                             )
-                        )
-                    ),
-                    P
-                )
-            )
-            mstore(
-                add(r, 96),
-                mod(
-                    add(
-                        add(
-                            add(
-                                add(
-                                    mul(mload(add(a, 0)), mload(add(b, 96))),
-                                    mul(mload(add(a, 32)), mload(add(b, 64)))
-                                ),
-                                mul(mload(add(a, 64)), mload(add(b, 32)))
-                            ),
-                            mul(mload(add(a, 96)), mload(add(b, 0)))
                         ),
-                        mul(
-                            3,
-                            add(
+                        P
+                    )
+                )
+                mstore(
+                    add(r, 64),
+                    mod(
+                        add(
+                            mload(add(r, 64)),
+                            mul(
+                                3,
                                 add(
                                     add(
-                                        mul(mload(add(a, 128)), mload(add(b, 224))),
-                                        mul(mload(add(a, 160)), mload(add(b, 192)))
+                                        add(mul(mload(add(a, 96)), b3), mul(mload(add(a, 128)), b2)),
+                                        mul(mload(add(a, 160)), b1)
                                     ),
-                                    mul(mload(add(a, 192)), mload(add(b, 160)))
-                                ),
-                                mul(mload(add(a, 224)), mload(add(b, 128)))
+                                    mul(mload(add(a, 192)), b0)
+                                )
                             )
-                        )
-                    ),
-                    P
+                        ),
+                        P
+                    )
                 )
-            )
-            mstore(
-                add(r, 128),
-                mod(
-                    add(
+                mstore(
+                    add(r, 96),
+                    mod(
                         add(
-                            add(
+                            mload(add(r, 96)),
+                            mul(
+                                3,
                                 add(
                                     add(
-                                        mul(mload(add(a, 0)), mload(add(b, 128))),
-                                        mul(mload(add(a, 32)), mload(add(b, 96)))
+                                        add(mul(mload(add(a, 128)), b3), mul(mload(add(a, 160)), b2)),
+                                        mul(mload(add(a, 192)), b1)
                                     ),
-                                    mul(mload(add(a, 64)), mload(add(b, 64)))
-                                ),
-                                mul(mload(add(a, 96)), mload(add(b, 32)))
-                            ),
-                            mul(mload(add(a, 128)), mload(add(b, 0)))
-                        ),
-                        mul(
-                            3,
-                            add(
-                                add(
-                                    mul(mload(add(a, 160)), mload(add(b, 224))),
-                                    mul(mload(add(a, 192)), mload(add(b, 192)))
-                                ),
-                                mul(mload(add(a, 224)), mload(add(b, 160)))
+                                    mul(mload(add(a, 224)), b0)
+                                )
                             )
-                        )
-                    ),
-                    P
-                )
-            )
-            mstore(
-                add(r, 160),
-                mod(
-                    add(
-                        add(
-                            add(
-                                add(
-                                    add(
-                                        add(
-                                            mul(mload(add(a, 0)), mload(add(b, 160))),
-                                            mul(mload(add(a, 32)), mload(add(b, 128)))
-                                        ),
-                                        mul(mload(add(a, 64)), mload(add(b, 96)))
-                                    ),
-                                    mul(mload(add(a, 96)), mload(add(b, 64)))
-                                ),
-                                mul(mload(add(a, 128)), mload(add(b, 32)))
-                            ),
-                            mul(mload(add(a, 160)), mload(add(b, 0)))
                         ),
-                        mul(
-                            3,
+                        P
+                    )
+                )
+                mstore(
+                    add(r, 128),
+                    mod(
+                        add(
+                            mload(add(r, 128)),
                             add(
-                                mul(mload(add(a, 192)), mload(add(b, 224))),
-                                mul(mload(add(a, 224)), mload(add(b, 192)))
+                                mul(mload(add(a, 0)), b0),
+                                mul(
+                                    3,
+                                    add(
+                                        add(mul(mload(add(a, 160)), b3), mul(mload(add(a, 192)), b2)),
+                                        mul(mload(add(a, 224)), b1)
+                                    )
+                                )
                             )
-                        )
-                    ),
-                    P
+                        ),
+                        P
+                    )
                 )
-            )
-            mstore(
-                add(r, 192),
-                mod(
-                    add(
+                mstore(
+                    add(r, 160),
+                    mod(
                         add(
+                            mload(add(r, 160)),
+                            add(
+                                add(mul(mload(add(a, 0)), b1), mul(mload(add(a, 32)), b0)),
+                                mul(3, add(mul(mload(add(a, 192)), b3), mul(mload(add(a, 224)), b2)))
+                            )
+                        ),
+                        P
+                    )
+                )
+                mstore(
+                    add(r, 192),
+                    mod(
+                        add(
+                            mload(add(r, 192)),
                             add(
                                 add(
-                                    add(
-                                        add(
-                                            add(
-                                                mul(mload(add(a, 0)), mload(add(b, 192))),
-                                                mul(mload(add(a, 32)), mload(add(b, 160)))
-                                            ),
-                                            mul(mload(add(a, 64)), mload(add(b, 128)))
-                                        ),
-                                        mul(mload(add(a, 96)), mload(add(b, 96)))
-                                    ),
-                                    mul(mload(add(a, 128)), mload(add(b, 64)))
+                                    add(mul(mload(add(a, 0)), b2), mul(mload(add(a, 32)), b1)),
+                                    mul(mload(add(a, 64)), b0)
                                 ),
-                                mul(mload(add(a, 160)), mload(add(b, 32)))
-                            ),
-                            mul(mload(add(a, 192)), mload(add(b, 0)))
+                                mul(3, mul(mload(add(a, 224)), b3))
+                            )
                         ),
-                        mul(3, mul(mload(add(a, 224)), mload(add(b, 224))))
-                    ),
-                    P
+                        P
+                    )
                 )
-            )
-            mstore(
-                add(r, 224),
-                mod(
-                    add(
+                mstore(
+                    add(r, 224),
+                    mod(
                         add(
+                            mload(add(r, 224)),
                             add(
                                 add(
-                                    add(
-                                        add(
-                                            add(
-                                                mul(mload(add(a, 0)), mload(add(b, 224))),
-                                                mul(mload(add(a, 32)), mload(add(b, 192)))
-                                            ),
-                                            mul(mload(add(a, 64)), mload(add(b, 160)))
-                                        ),
-                                        mul(mload(add(a, 96)), mload(add(b, 128)))
-                                    ),
-                                    mul(mload(add(a, 128)), mload(add(b, 96)))
+                                    add(mul(mload(add(a, 0)), b3), mul(mload(add(a, 32)), b2)),
+                                    mul(mload(add(a, 64)), b1)
                                 ),
-                                mul(mload(add(a, 160)), mload(add(b, 64)))
-                            ),
-                            mul(mload(add(a, 192)), mload(add(b, 32)))
+                                mul(mload(add(a, 96)), b0)
+                            )
                         ),
-                        mul(mload(add(a, 224)), mload(add(b, 0)))
-                    ),
-                    P
+                        P
+                    )
                 )
-            )
+            }
         }
     }
 
