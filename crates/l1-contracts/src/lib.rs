@@ -11,12 +11,14 @@
 //! * [`read_rollup_constants`]: reads a deployed rollup's timing constants into
 //!   [`vouch_primitives::L1RollupConstants`].
 //! * [`epoch`]: the epoch proof's statement as the contract computes it.
+//! * [`header`]: the L1 header of an executed checkpoint.
 //! * [`reader`]: proposals (header + calldata) and deposits in an L1 block range.
 
 pub mod bindings;
 mod constants;
 pub mod deploy;
 pub mod epoch;
+pub mod header;
 pub mod reader;
 
 pub use constants::{ReadConstantsError, read_rollup_constants};

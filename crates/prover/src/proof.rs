@@ -21,6 +21,7 @@ use p3_uni_stark::{
 use serde::{Deserialize, Serialize};
 use vouch_l1_contracts::bindings::Rollup::CheckpointHeader;
 use vouch_l1_contracts::epoch::{EpochPublicValues, checkpoints_hash};
+use vouch_l1_contracts::header::checkpoint_header;
 use vouch_rollup::checkpoint::chain_checkpoint;
 use vouch_rollup::hash::Digest;
 
@@ -262,19 +263,7 @@ pub fn verify_epoch(statement: &EpochStatement, proof: &[u8]) -> Result<(), Proo
 
 /// The L1 header the sequencer posts for an executed checkpoint.
 pub fn l1_header(witness: &CheckpointWitness) -> CheckpointHeader {
-    let ctx = &witness.ctx;
-    CheckpointHeader {
-        number: ctx.number.get(),
-        slot: ctx.slot.get(),
-        timestamp: ctx.timestamp,
-        previousArchive: ctx.previous_archive.to_b256(),
-        archive: witness.execution.archive.to_b256(),
-        stateRoot: witness.execution.state_root.to_b256(),
-        txCommitment: witness.execution.tx_commitment.to_b256(),
-        depositStart: ctx.deposit_start,
-        depositCount: witness.execution.deposit_count,
-        blockCount: witness.body.blocks.len() as u32,
-    }
+    checkpoint_header(&witness.ctx, &witness.body, &witness.execution)
 }
 
 fn digest(what: &str, value: &alloy::primitives::B256) -> Result<Digest, ProofError> {

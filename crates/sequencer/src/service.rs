@@ -17,7 +17,8 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, info_span, warn};
-use vouch_l1_contracts::bindings::Rollup::{self, CheckpointHeader};
+use vouch_l1_contracts::bindings::Rollup;
+use vouch_l1_contracts::header::checkpoint_header;
 use vouch_l1_contracts::read_rollup_constants;
 use vouch_primitives::{BlockNumber, CheckpointNumber, L1RollupConstants, Slot};
 use vouch_rollup::checkpoint::{
@@ -497,18 +498,7 @@ impl Worker {
                 return Ok(());
             }
         };
-        let header = CheckpointHeader {
-            number: ctx.number.get(),
-            slot: slot.get(),
-            timestamp,
-            previousArchive: previous_archive.to_b256(),
-            archive: execution.archive.to_b256(),
-            stateRoot: execution.state_root.to_b256(),
-            txCommitment: execution.tx_commitment.to_b256(),
-            depositStart: deposit_start,
-            depositCount: execution.deposit_count,
-            blockCount: body.blocks.len() as u32,
-        };
+        let header = checkpoint_header(&ctx, &body, &execution);
         let calldata = Bytes::from(body.encode());
         let timeout = Duration::from_secs(self.constants.slot_duration.max(2) * 3);
         match propose(
