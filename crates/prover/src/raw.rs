@@ -19,9 +19,14 @@ use p3_uni_stark::{
 use serde::Serialize;
 use std::time::Instant;
 
-const WIDTH: usize = 16;
-const HALF_FULL_ROUNDS: usize = KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS;
-const PARTIAL_ROUNDS: usize = KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16;
+/// Permutation width.
+pub const WIDTH: usize = 16;
+/// Full rounds at each end.
+pub const HALF_FULL_ROUNDS: usize = KOALABEAR_POSEIDON2_HALF_FULL_ROUNDS;
+/// Partial rounds.
+pub const PARTIAL_ROUNDS: usize = KOALABEAR_POSEIDON2_PARTIAL_ROUNDS_16;
+/// S-box degree (x³; no extra S-box columns).
+pub const SBOX_DEGREE: u64 = KOALABEAR_S_BOX_DEGREE;
 /// Permutations side by side in one trace row.
 pub const PERMS_PER_ROW: usize = 8;
 
@@ -30,7 +35,7 @@ pub type Poseidon2Air16 = VectorizedPoseidon2Air<
     Val,
     GenericPoseidon2LinearLayersKoalaBear,
     WIDTH,
-    KOALABEAR_S_BOX_DEGREE,
+    SBOX_DEGREE,
     0,
     HALF_FULL_ROUNDS,
     PARTIAL_ROUNDS,
@@ -58,7 +63,7 @@ pub fn trace(inputs: Vec<[Val; WIDTH]>, log_blowup: usize) -> RowMajorMatrix<Val
         Val,
         GenericPoseidon2LinearLayersKoalaBear,
         WIDTH,
-        KOALABEAR_S_BOX_DEGREE,
+        SBOX_DEGREE,
         0,
         HALF_FULL_ROUNDS,
         PARTIAL_ROUNDS,

@@ -54,6 +54,7 @@ mod trace;
 pub use trace::{CheckpointWitness, TraceError, generate_trace};
 
 use crate::config::Val;
+use crate::raw::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, SBOX_DEGREE, WIDTH as POSEIDON2_WIDTH};
 use core::mem::{align_of, size_of};
 use p3_air::{Air, AirBuilder, BaseAir, WindowAccess};
 use p3_field::PrimeCharacteristicRing;
@@ -68,7 +69,8 @@ use vouch_rollup::checkpoint::record_tag;
 use vouch_rollup::hash::domain;
 
 /// Poseidon2 columns of one permutation (width 16, x³ S-box, 4+4 full and 20 partial rounds).
-pub type PermCols<T> = Poseidon2Cols<T, 16, 3, 0, 4, 20>;
+pub type PermCols<T> =
+    Poseidon2Cols<T, POSEIDON2_WIDTH, SBOX_DEGREE, 0, HALF_FULL_ROUNDS, PARTIAL_ROUNDS>;
 
 /// Range-check lanes per row.
 pub const LANES: usize = 6;
@@ -212,7 +214,7 @@ pub fn cols_mut<T>(row: &mut [T]) -> &mut Cols<T> {
 
 /// Output of a permutation's columns.
 pub fn perm_out<T: Copy>(p: &PermCols<T>) -> [T; 16] {
-    p.ending_full_rounds[3].post
+    p.ending_full_rounds[HALF_FULL_ROUNDS - 1].post
 }
 
 /// The state-transition AIR.

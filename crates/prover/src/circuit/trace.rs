@@ -4,6 +4,7 @@
 
 use super::{Cols, LANES, NUM_PUBLIC_VALUES, PermCols, WIDTH, cols_mut, kind, perm_out};
 use crate::config::Val;
+use crate::raw::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, SBOX_DEGREE, WIDTH as POSEIDON2_WIDTH};
 use core::mem::MaybeUninit;
 use p3_field::{Field, PrimeCharacteristicRing};
 use p3_koala_bear::GenericPoseidon2LinearLayersKoalaBear;
@@ -103,11 +104,15 @@ fn fill_perm(p: &mut PermCols<Val>, input: [Val; 16]) -> [Val; 16] {
     // SAFETY: `MaybeUninit<Val>` has the layout of `Val`; the generator only writes.
     let p: &mut PermCols<MaybeUninit<Val>> =
         unsafe { &mut *(p as *mut PermCols<Val> as *mut PermCols<MaybeUninit<Val>>) };
-    generate_trace_rows_for_perm::<Val, GenericPoseidon2LinearLayersKoalaBear, 16, 3, 0, 4, 20>(
-        p,
-        input,
-        &crate::raw::round_constants(),
-    );
+    generate_trace_rows_for_perm::<
+        Val,
+        GenericPoseidon2LinearLayersKoalaBear,
+        POSEIDON2_WIDTH,
+        SBOX_DEGREE,
+        0,
+        HALF_FULL_ROUNDS,
+        PARTIAL_ROUNDS,
+    >(p, input, &crate::raw::round_constants());
     // SAFETY: every cell was just written.
     let p: &PermCols<Val> =
         unsafe { &*(p as *mut PermCols<MaybeUninit<Val>> as *const PermCols<Val>) };
