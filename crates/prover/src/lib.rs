@@ -26,6 +26,7 @@
 pub mod backend;
 pub mod circuit;
 pub mod config;
+pub mod evm;
 pub mod fixture;
 pub mod proof;
 pub mod raw;
