@@ -8,25 +8,31 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/anvil-scripts/lib.sh"
-contracts=(Rollup MockVerifier IVerifier)
+# <Name> (from <Name>.sol) or <File>:<Name> for a contract declared in another file.
+contracts=(Rollup MockVerifier IVerifier VerifierGateway EpochVerifier EpochConstraints
+  EpochConstraints:EpochConstraintsData0 EpochConstraints:EpochConstraintsData1
+  EpochConstraints:EpochConstraintsData2 EpochConstraints:EpochConstraintsData3)
 out_dir="$root/crates/l1-contracts/artifacts"
 
 (cd "$root/contracts" && "$FORGE" build --quiet)
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-for name in "${contracts[@]}"; do
+for entry in "${contracts[@]}"; do
+  file="${entry%%:*}"
+  name="${entry##*:}"
   node -e '
     const fs = require("fs");
     const a = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
     const keep = { abi: a.abi, bytecode: { object: a.bytecode.object }, deployedBytecode: { object: a.deployedBytecode.object } };
     fs.writeFileSync(process.argv[2], JSON.stringify(keep, null, 1) + "\n");
-  ' "$root/contracts/out/$name.sol/$name.json" "$tmp/$name.json"
+  ' "$root/contracts/out/$file.sol/$name.json" "$tmp/$name.json"
 done
 
 if [[ "${1:-}" == "--check" ]]; then
   stale=0
-  for name in "${contracts[@]}"; do
+  for entry in "${contracts[@]}"; do
+    name="${entry##*:}"
     if ! cmp -s "$tmp/$name.json" "$out_dir/$name.json"; then
       echo "stale binding artifact: crates/l1-contracts/artifacts/$name.json (run anvil-scripts/bindings.sh)" >&2
       stale=1

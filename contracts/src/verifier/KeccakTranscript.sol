@@ -77,6 +77,15 @@ library KeccakTranscript {
         }
     }
 
+    /// @notice Observes `len` raw bytes of calldata at `offset` (field elements already in
+    ///         Plonky3's serialized form: Montgomery, 4 bytes little-endian).
+    function observeCalldata(Transcript memory t, uint256 offset, uint256 len) internal pure {
+        uint256 at = _reserve(t, len);
+        assembly ("memory-safe") {
+            calldatacopy(at, offset, len)
+        }
+    }
+
     /// @notice Observes a 32-byte digest (a Merkle root).
     function observeDigest(Transcript memory t, bytes32 digest) internal pure {
         uint256 at = _reserve(t, 32);

@@ -21,6 +21,48 @@ sol!(
     "artifacts/IVerifier.json"
 );
 
+sol!(
+    #[sol(rpc, all_derives)]
+    VerifierGateway,
+    "artifacts/VerifierGateway.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
+    EpochVerifier,
+    "artifacts/EpochVerifier.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
+    EpochConstraints,
+    "artifacts/EpochConstraints.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
+    EpochConstraintsData0,
+    "artifacts/EpochConstraintsData0.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
+    EpochConstraintsData1,
+    "artifacts/EpochConstraintsData1.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
+    EpochConstraintsData2,
+    "artifacts/EpochConstraintsData2.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
+    EpochConstraintsData3,
+    "artifacts/EpochConstraintsData3.json"
+);
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -4,8 +4,11 @@
 //! or [`VerifierChoice::InsecureMock`], which deploys `MockVerifier` (accepts every proof) and
 //! is meant for development only. There is no default.
 
-use crate::bindings::MockVerifier;
 use crate::bindings::Rollup::{self, RollupConfig};
+use crate::bindings::{
+    EpochConstraints, EpochConstraintsData0, EpochConstraintsData1, EpochConstraintsData2,
+    EpochConstraintsData3, EpochVerifier, MockVerifier,
+};
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
 use serde::{Deserialize, Serialize};
@@ -131,6 +134,89 @@ pub enum DeployError {
     /// The deployment receipt had no block number.
     #[error("deployment of {0} was not mined")]
     NotMined(&'static str),
+}
+
+/// The proof-version selector under which [`deploy_epoch_verifier`]'s verifier is routed by the
+/// `VerifierGateway`: the first 4 bytes of `keccak256("vouch.plonky3.epoch.v1")`.
+pub fn plonky3_epoch_selector() -> [u8; 4] {
+    alloy::primitives::keccak256(b"vouch.plonky3.epoch.v1").0[..4]
+        .try_into()
+        .expect("4 bytes")
+}
+
+/// The epoch-proof verifier contracts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochVerifierDeployment {
+    /// `EpochVerifier`: the sessions `begin` / `verifyQueries` / `verify`.
+    pub epoch_verifier: Address,
+    /// The generated constraint evaluator it calls.
+    pub constraints: Address,
+}
+
+async fn deployed<P: Provider>(
+    contract: &'static str,
+    builder: alloy::contract::RawCallBuilder<&P>,
+) -> Result<Address, DeployError> {
+    let receipt = builder
+        .send()
+        .await
+        .map_err(|source| DeployError::Contract { contract, source })?
+        .get_receipt()
+        .await
+        .map_err(|e| DeployError::Contract {
+            contract,
+            source: e.into(),
+        })?;
+    if !receipt.status() {
+        return Err(DeployError::InvalidConfig(format!(
+            "the {contract} constructor reverted"
+        )));
+    }
+    receipt
+        .contract_address
+        .ok_or(DeployError::NotMined(contract))
+}
+
+/// Deploys the real epoch-proof verifier: the generated constraint evaluator (its op-stream
+/// data contracts, then `EpochConstraints`) and `EpochVerifier`.
+pub async fn deploy_epoch_verifier<P: Provider>(
+    provider: &P,
+) -> Result<EpochVerifierDeployment, DeployError> {
+    let d0 = deployed(
+        "EpochConstraintsData0",
+        EpochConstraintsData0::deploy_builder(provider),
+    )
+    .await?;
+    let d1 = deployed(
+        "EpochConstraintsData1",
+        EpochConstraintsData1::deploy_builder(provider),
+    )
+    .await?;
+    let d2 = deployed(
+        "EpochConstraintsData2",
+        EpochConstraintsData2::deploy_builder(provider),
+    )
+    .await?;
+    let d3 = deployed(
+        "EpochConstraintsData3",
+        EpochConstraintsData3::deploy_builder(provider),
+    )
+    .await?;
+    let constraints = deployed(
+        "EpochConstraints",
+        EpochConstraints::deploy_builder(provider, d0, d1, d2, d3),
+    )
+    .await?;
+    let epoch_verifier = deployed(
+        "EpochVerifier",
+        EpochVerifier::deploy_builder(provider, constraints),
+    )
+    .await?;
+    info!(%epoch_verifier, %constraints, "deployed the Plonky3 epoch verifier");
+    Ok(EpochVerifierDeployment {
+        epoch_verifier,
+        constraints,
+    })
 }
 
 /// Deploys `Rollup` (and `MockVerifier` when chosen) from the provider's default account.

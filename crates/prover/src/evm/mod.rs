@@ -3,4 +3,5 @@
 //! batches, and the generated constraint evaluation.
 
 pub mod calldata;
+pub mod constraints;
 pub mod seeds;

@@ -1,0 +1,424 @@
+//! Differential test of the Solidity epoch verifier on anvil: epoch proofs of several sizes,
+//! produced by the Rust prover, verify through `EpochVerifier` (`begin`, query batches,
+//! `verify`) within Ethereum's per-transaction limits, and a flipped byte in each section of a
+//! proof is rejected by both the Solidity and the Rust verifier.
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, B256, Bytes, keccak256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::{SolCall, SolValue};
+use p3_uni_stark::Proof;
+use std::time::Duration;
+use vouch_l1_contracts::bindings::EpochVerifier;
+use vouch_l1_contracts::epoch::EpochPublicValues;
+use vouch_prover::config::{EvmConfig, Val, evm_config};
+use vouch_prover::evm::calldata::{self, DEFAULT_BATCH_BYTES, EpochCalldata};
+use vouch_prover::fixture::{FixtureSpec, build};
+use vouch_prover::proof::{l1_header, prove_trace, verify_trace};
+use vouch_testnet::{AnvilConfig, AnvilProcess};
+
+/// EIP-7825: the most gas one transaction may use.
+const MAX_TX_GAS: u64 = 1 << 24;
+/// geth's transaction pool refuses transactions over 128 KiB.
+const MAX_TX_BYTES: usize = 128 * 1024;
+/// Room for everything in a signed transaction besides its calldata.
+const TX_ENVELOPE_BYTES: usize = 300;
+
+struct Epoch {
+    proof: Vec<u8>,
+    pv: [Val; 40],
+    values: Vec<u8>,
+    headers: Vec<EpochVerifier::CheckpointHeader>,
+}
+
+fn epoch(checkpoints: usize, transfers_per_block: usize, seed: u64) -> Epoch {
+    let fx = build(FixtureSpec {
+        accounts: 6,
+        checkpoints,
+        blocks: 2,
+        transfers_per_block,
+        deposits_per_block: 1,
+        seed,
+        vary: false,
+    });
+    let headers: Vec<_> = fx.checkpoints.iter().map(l1_header).collect();
+    let values = EpochPublicValues::compute(
+        1,
+        fx.genesis.archive.to_b256(),
+        fx.genesis.state_root.to_b256(),
+        &headers,
+    )
+    .expect("headers");
+    let (proof, pv) = prove_trace(&evm_config(), &fx.checkpoints).expect("prove");
+    let headers = headers
+        .iter()
+        .map(|h| EpochVerifier::CheckpointHeader {
+            number: h.number,
+            slot: h.slot,
+            timestamp: h.timestamp,
+            previousArchive: h.previousArchive,
+            archive: h.archive,
+            stateRoot: h.stateRoot,
+            txCommitment: h.txCommitment,
+            depositStart: h.depositStart,
+            depositCount: h.depositCount,
+            blockCount: h.blockCount,
+        })
+        .collect();
+    Epoch {
+        proof,
+        pv,
+        values: values.encode(),
+        headers,
+    }
+}
+
+struct Chain<P> {
+    provider: P,
+    verifier: Address,
+    owner: Address,
+}
+
+/// What one transaction cost.
+#[derive(Debug, Clone, Copy)]
+struct TxCost {
+    gas: u64,
+    calldata: usize,
+}
+
+impl<P: Provider + Clone> Chain<P> {
+    /// Sends `input` to the verifier; `Ok` with its cost when it succeeded, `Err` with the
+    /// revert otherwise (checked with a call first, so nothing reverted is mined).
+    async fn send(&self, input: Vec<u8>) -> Result<TxCost, String> {
+        let calldata = input.len();
+        let tx = TransactionRequest::default()
+            .with_from(self.owner)
+            .with_to(self.verifier)
+            .with_input(Bytes::from(input))
+            .with_gas_limit(30_000_000);
+        self.provider
+            .call(tx.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        let receipt = self
+            .provider
+            .send_transaction(tx)
+            .await
+            .map_err(|e| e.to_string())?
+            .with_timeout(Some(Duration::from_secs(120)))
+            .get_receipt()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !receipt.status() {
+            return Err("reverted".into());
+        }
+        Ok(TxCost {
+            gas: receipt.gas_used,
+            calldata,
+        })
+    }
+
+    async fn begin(&self, e: &Epoch, proof: &[u8]) -> Result<TxCost, String> {
+        self.send(
+            EpochVerifier::beginCall {
+                publicValues: e.values.clone().into(),
+                headers: e.headers.clone(),
+                proof: proof.to_vec().into(),
+            }
+            .abi_encode(),
+        )
+        .await
+    }
+
+    async fn batch(&self, session: B256, state: &[u8], batch: &[u8]) -> Result<TxCost, String> {
+        self.send(
+            EpochVerifier::verifyQueriesCall {
+                session,
+                state: state.to_vec().into(),
+                batch: batch.to_vec().into(),
+            }
+            .abi_encode(),
+        )
+        .await
+    }
+
+    async fn accepts(&self, e: &Epoch, session: B256, trace_root: B256) -> bool {
+        let v = EpochVerifier::new(self.verifier, self.provider.clone());
+        v.verify(
+            e.values.clone().into(),
+            (session, trace_root).abi_encode_params().into(),
+        )
+        .from(self.owner)
+        .call()
+        .await
+        .expect("verify call")
+    }
+}
+
+fn check_limits(what: &str, cost: TxCost) {
+    assert!(
+        cost.gas <= MAX_TX_GAS,
+        "{what}: {} gas is over the 2^24 cap",
+        cost.gas
+    );
+    assert!(
+        cost.calldata + TX_ENVELOPE_BYTES <= MAX_TX_BYTES,
+        "{what}: {} calldata bytes is over the 128 KiB transaction size",
+        cost.calldata
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn epoch_proofs_verify_on_anvil_within_transaction_limits() {
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
+        .connect_http(anvil.http_url().parse().unwrap());
+    let owner = anvil.dev_address(0);
+    let verifier = vouch_l1_contracts::deploy::deploy_epoch_verifier(&provider)
+        .await
+        .expect("deploy the verifier")
+        .epoch_verifier;
+    let chain = Chain {
+        provider: provider.clone(),
+        verifier,
+        owner,
+    };
+
+    // Epochs of different sizes: one checkpoint (2^10 rows), three, and six with more
+    // transfers (a schedule ending in a smaller arity).
+    for (checkpoints, transfers, seed) in [(1, 1, 3), (3, 2, 11), (6, 3, 5)] {
+        let e = epoch(checkpoints, transfers, seed);
+        let pv_hash = keccak256(&e.values);
+        let cd = calldata::encode(&e.proof, &e.pv, pv_hash, DEFAULT_BATCH_BYTES).expect("encode");
+        let session = cd.session_id(owner, pv_hash);
+        let label = format!("{checkpoints} checkpoints (2^{} rows)", cd.degree_bits);
+
+        let begin = chain.begin(&e, &cd.proof).await.expect("begin");
+        check_limits(&format!("{label}: begin"), begin);
+        let mut total = begin.gas;
+        for (i, b) in cd.batches.iter().enumerate() {
+            assert!(
+                !chain.accepts(&e, session, cd.trace_root).await,
+                "incomplete session accepted"
+            );
+            let cost = chain
+                .batch(session, &cd.state, b)
+                .await
+                .unwrap_or_else(|err| panic!("{label}: batch {i}: {err}"));
+            check_limits(&format!("{label}: batch {i}"), cost);
+            total += cost.gas;
+        }
+        assert!(
+            chain.accepts(&e, session, cd.trace_root).await,
+            "{label}: complete session"
+        );
+        // A session is bound to its public values.
+        let mut other = e.values.clone();
+        other[31] ^= 1;
+        let v = EpochVerifier::new(verifier, provider.clone());
+        assert!(
+            !v.verify(
+                other.into(),
+                (session, cd.trace_root).abi_encode_params().into()
+            )
+            .from(owner)
+            .call()
+            .await
+            .unwrap()
+        );
+        eprintln!(
+            "{label}: begin {} gas, {} batches, total {total} gas, proof {} bytes",
+            begin.gas,
+            cd.batches.len(),
+            e.proof.len()
+        );
+    }
+}
+
+/// Offsets of the sections of `begin`'s proof argument (see `vouch_prover::evm::calldata`).
+fn begin_sections(cd: &EpochCalldata) -> Vec<(&'static str, usize)> {
+    let rounds = vouch_prover::evm::seeds::fold_schedule(cd.degree_bits).len();
+    let opened = 66 + 32 * rounds;
+    let final_poly = opened + 32 * 980;
+    vec![
+        ("trace commitment", 2 + 5),
+        ("quotient commitment", 34 + 7),
+        ("commit-phase commitment", 66 + 3),
+        ("opened value at zeta", opened + 32 * 7 + 1),
+        ("opened value at zeta next", opened + 32 * 500),
+        ("quotient chunk value", opened + 32 * 970 + 2),
+        ("final polynomial", final_poly + 32 * 3),
+        ("proof-of-work witness", final_poly + 32 * 32),
+        ("seeds", final_poly + 32 * 32 + 4 + 100),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flipped_byte_in_any_section_is_rejected_by_solidity_and_rust() {
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
+        .connect_http(anvil.http_url().parse().unwrap());
+    let owner = anvil.dev_address(0);
+    let verifier = vouch_l1_contracts::deploy::deploy_epoch_verifier(&provider)
+        .await
+        .expect("deploy the verifier")
+        .epoch_verifier;
+    let chain = Chain {
+        provider: provider.clone(),
+        verifier,
+        owner,
+    };
+    let e = epoch(2, 2, 7);
+    let pv_hash = keccak256(&e.values);
+    let cd = calldata::encode(&e.proof, &e.pv, pv_hash, DEFAULT_BATCH_BYTES).expect("encode");
+    let session = cd.session_id(owner, pv_hash);
+
+    // ---- Solidity: begin ----
+    for (section, at) in begin_sections(&cd) {
+        let mut bad = cd.proof.clone();
+        bad[at] ^= 0x01;
+        assert!(
+            chain.begin(&e, &bad).await.is_err(),
+            "begin accepted a flipped byte in the {section}"
+        );
+    }
+    // Public values: another statement than the one the headers and the proof are about.
+    let mut bad_values = e.values.clone();
+    bad_values[32 * 4 - 1] ^= 1; // startArchive's last byte
+    let bad = Epoch {
+        proof: vec![],
+        pv: e.pv,
+        values: bad_values,
+        headers: e.headers.clone(),
+    };
+    assert!(
+        chain.begin(&bad, &cd.proof).await.is_err(),
+        "begin accepted other public values"
+    );
+    let mut bad_headers = e.headers.clone();
+    bad_headers[0].txCommitment.0[31] ^= 1;
+    let bad = Epoch {
+        proof: vec![],
+        pv: e.pv,
+        values: e.values.clone(),
+        headers: bad_headers,
+    };
+    assert!(
+        chain.begin(&bad, &cd.proof).await.is_err(),
+        "begin accepted another header"
+    );
+
+    // ---- Solidity: query batches (the honest begin first) ----
+    chain.begin(&e, &cd.proof).await.expect("honest begin");
+    let batch = &cd.batches[0];
+    let n = batch[0] as usize;
+    let rows = 1 + n;
+    let after_rows = rows + n * 1992;
+    let trace_siblings = u16::from_be_bytes([batch[after_rows], batch[after_rows + 1]]) as usize;
+    let quotient_at = after_rows + 2 + 32 * trace_siblings;
+    let quotient_siblings =
+        u16::from_be_bytes([batch[quotient_at], batch[quotient_at + 1]]) as usize;
+    let round0 = quotient_at + 2 + 32 * quotient_siblings;
+    for (section, at) in [
+        ("trace row", rows + 10),
+        ("quotient row", rows + 4 * 482 + 5),
+        ("trace Merkle sibling", after_rows + 2 + 3),
+        ("quotient Merkle sibling", quotient_at + 2 + 3),
+        ("FRI sibling value", round0 + 33),
+        ("query position", 1),
+    ] {
+        let mut bad = batch.clone();
+        bad[at] ^= 0x01;
+        assert!(
+            chain.batch(session, &cd.state, &bad).await.is_err(),
+            "a batch with a flipped byte in the {section} was accepted"
+        );
+    }
+    let mut bad_state = cd.state.clone();
+    bad_state[32 * 5] ^= 1;
+    assert!(
+        chain.batch(session, &bad_state, batch).await.is_err(),
+        "a forged state was accepted"
+    );
+    // The honest batches still go through after all the rejected ones.
+    for b in &cd.batches {
+        chain
+            .batch(session, &cd.state, b)
+            .await
+            .expect("honest batch");
+    }
+    assert!(chain.accepts(&e, session, cd.trace_root).await);
+    // A batch cannot be counted twice.
+    assert!(
+        chain
+            .batch(session, &cd.state, &cd.batches[0])
+            .await
+            .is_err()
+    );
+
+    // ---- Rust: the same sections, flipped in the postcard proof ----
+    let honest: Proof<EvmConfig> = postcard::from_bytes(&e.proof).unwrap();
+    verify_trace(&evm_config(), &e.proof, &e.pv).expect("honest proof");
+    let rejects = |mutate: &dyn Fn(&mut Proof<EvmConfig>)| {
+        let mut p: Proof<EvmConfig> = postcard::from_bytes(&e.proof).unwrap();
+        mutate(&mut p);
+        let bytes = postcard::to_allocvec(&p).unwrap();
+        assert_ne!(bytes, e.proof);
+        verify_trace(&evm_config(), &bytes, &e.pv).is_err()
+    };
+    let bump = |v: &mut Val| *v += Val::ONE;
+    use p3_field::PrimeCharacteristicRing;
+    let one = vouch_prover::config::EvmChallenge::ONE;
+    assert!(
+        rejects(&|p| p.opened_values.trace_local[7] += one),
+        "Rust: opened value"
+    );
+    assert!(
+        rejects(&|p| p.opened_values.quotient_chunks[1][2] += one),
+        "Rust: quotient value"
+    );
+    assert!(
+        rejects(&|p| p.opening_proof.final_poly[3] += one),
+        "Rust: final polynomial"
+    );
+    assert!(
+        rejects(&|p| bump(&mut p.opening_proof.query_pow_witness)),
+        "Rust: PoW witness"
+    );
+    assert!(
+        rejects(&|p| p.opening_proof.commit_phase_openings[0].sibling_values[0][0] += one),
+        "Rust: FRI sibling value"
+    );
+    assert!(
+        rejects(&|p| bump(&mut p.opening_proof.input_openings[0].opened_values[0][0][10])),
+        "Rust: trace row"
+    );
+    assert!(
+        rejects(&|p| p.opening_proof.input_openings[0]
+            .opening_proof
+            .sibling_hashes[0][3] ^= 1),
+        "Rust: Merkle sibling"
+    );
+    assert!(
+        rejects(&|p| p.commitments.trace = flip_cap(&p.commitments.trace)),
+        "Rust: trace commitment"
+    );
+    let mut other_pv = e.pv;
+    bump(&mut other_pv[3]);
+    assert!(
+        verify_trace(&evm_config(), &e.proof, &other_pv).is_err(),
+        "Rust: public values"
+    );
+    drop(honest);
+}
+
+fn flip_cap(
+    cap: &p3_symmetric::MerkleCap<Val, [u8; 32]>,
+) -> p3_symmetric::MerkleCap<Val, [u8; 32]> {
+    let mut root = cap.roots()[0];
+    root[5] ^= 1;
+    p3_symmetric::MerkleCap::new(vec![root])
+}
