@@ -111,6 +111,7 @@ contract EpochVerifier is IVerifier {
         uint256 seeds; // calldata offset of the seeds
         uint256 friSeedLen;
         uint256 input; // memory: the constraint evaluator's input (BE canonical)
+        uint256 packed; // memory: the 980 opened values, packed canonical
         uint256[40] pv;
         uint256[] indices;
     }
@@ -177,7 +178,7 @@ contract EpochVerifier is IVerifier {
         t.sampleExt(zeta);
         t.observeCalldata(b.seeds + STARK_SEED_BYTES, PCS_SEED_BYTES);
         // Canonical check and conversion of the claims, then absorb them as sent.
-        b.input = _convertOpened(b.opened);
+        _convertOpened(b);
         t.observeCalldata(b.opened, 32 * OPENED);
         uint256 friAlpha = KoalaBear.extNew();
         t.sampleExt(friAlpha);
@@ -257,18 +258,24 @@ contract EpochVerifier is IVerifier {
         KoalaBear.extMulBase(zp1, INV2, zp1);
         uint256 quotient = KoalaBear.extNew();
         uint256 tmp = KoalaBear.extNew();
-        KoalaBear.extMul(zp0, _chunk(b.opened, 0), quotient);
-        KoalaBear.extMul(zp1, _chunk(b.opened, 1), tmp);
+        KoalaBear.extMul(zp0, _chunk(b.packed, 0), quotient);
+        KoalaBear.extMul(zp1, _chunk(b.packed, 1), tmp);
         KoalaBear.extAdd(quotient, tmp, quotient);
         out = KoalaBear.extNew();
         KoalaBear.extMul(quotient, zh, out);
     }
 
     /// `Σ_k X^k · q_{i,k}` for quotient chunk `i` (8 claimed values after the trace's 964).
-    function _chunk(uint256 opened, uint256 i) private pure returns (uint256 q) {
+    function _chunk(uint256 packed, uint256 i) private pure returns (uint256 q) {
         q = KoalaBear.extNew();
+        uint256 e = KoalaBear.extNew();
         for (uint256 k; k < 8; k++) {
-            uint256 e = _efFromMont(opened + 32 * (964 + 8 * i + k));
+            uint256 w;
+            uint256 at = packed + 32 * (964 + 8 * i + k);
+            assembly ("memory-safe") {
+                w := mload(at)
+            }
+            _unpackTo(w, e);
             for (uint256 j; j < 8; j++) {
                 // (X^k·e)_j = e_{j-k} (j ≥ k), 3·e_{j-k+8} (j < k).
                 uint256 v = j >= k ? _c(e, j - k) : mulmod(3, _c(e, j + 8 - k), P);
@@ -309,7 +316,7 @@ contract EpochVerifier is IVerifier {
     function _writeDeep(Begin memory b, uint256 at, uint256 friAlpha) private pure {
         _packEf(at + 32 * 7, _hornerPacked(b.input, 0, WIDTH, friAlpha));
         _packEf(at + 32 * 8, _hornerPacked(b.input, WIDTH, WIDTH, friAlpha));
-        _packEf(at + 32 * 9, _hornerMont(b.opened + 32 * 964, 16, friAlpha));
+        _packEf(at + 32 * 9, _hornerPacked(b.packed, 964, 16, friAlpha));
         uint256 a482 = _extPow(friAlpha, WIDTH);
         _packEf(at + 32 * 10, a482);
         uint256 a964 = KoalaBear.extNew();
@@ -352,6 +359,7 @@ contract EpochVerifier is IVerifier {
         uint256 a482;
         uint256 a964;
         uint256 powers; // memory: packed friAlpha^i, 3 words each
+        uint256 finalPoly; // memory: the 32 coefficients, 8 words each
         uint256[] traceIdx;
         bytes32[] traceLeaf;
         bytes32[] quotientLeaf;
@@ -391,7 +399,7 @@ contract EpochVerifier is IVerifier {
         for (uint256 j; j < q.n; j++) {
             uint256 pos = uint8(batch[1 + j]);
             if (pos >= NUM_QUERIES || (j > 0 && pos <= uint8(batch[j]))) revert BadShape("batch positions");
-            mask |= uint64(1) << pos;
+            mask |= uint64(1 << pos);
         }
         uint64 done = s.done;
         if (done & mask != 0) revert QueryAlreadyVerified(0);
@@ -440,6 +448,10 @@ contract EpochVerifier is IVerifier {
         q.a964 = _efFromPacked(_w(q.state, 11));
         q.zetaNext = KoalaBear.extNew();
         KoalaBear.extMulBase(q.zeta, _g(q.db), q.zetaNext);
+        q.finalPoly = _alloc(256 * FINAL_LEN);
+        for (uint256 i; i < FINAL_LEN; i++) {
+            _unpackTo(_w(q.state, 12 + 2 * q.rounds + i), q.finalPoly + 256 * i);
+        }
         // friAlpha^i, i < 482, each as 3 words of 85-bit lanes (c0|c1|c2, c3|c4|c5, c6|c7).
         q.powers = _alloc(96 * WIDTH);
         uint256 cur = KoalaBear.extNew();
@@ -452,7 +464,7 @@ contract EpochVerifier is IVerifier {
         }
     }
 
-    function _queries(Q memory q) private view {
+    function _queries(Q memory q) private pure {
         q.traceIdx = new uint256[](q.n);
         q.traceLeaf = new bytes32[](q.n);
         q.quotientLeaf = new bytes32[](q.n);
@@ -483,7 +495,7 @@ contract EpochVerifier is IVerifier {
         }
     }
 
-    function _query(Q memory q, uint256 j) private view {
+    function _query(Q memory q, uint256 j) private pure {
         uint256 pos;
         {
             uint256 b = q.batch;
@@ -513,10 +525,9 @@ contract EpochVerifier is IVerifier {
         // Final polynomial at x_f = g_lh^rev(ix).
         uint256 xf = _pow(_g(lh), _rev(ix, lh));
         uint256 eval = KoalaBear.extNew();
-        uint256 fpAt = 12 + 2 * q.rounds;
         for (uint256 i = FINAL_LEN; i > 0; i--) {
             KoalaBear.extMulBase(eval, xf, eval);
-            KoalaBear.extAdd(eval, _efFromPacked(_w(q.state, fpAt + i - 1)), eval);
+            KoalaBear.extAdd(eval, q.finalPoly + 256 * (i - 1), eval);
         }
         if (!_extEq(eval, cur)) revert FinalPolynomialMismatch(pos);
     }
@@ -555,7 +566,7 @@ contract EpochVerifier is IVerifier {
         return (w >> (224 - 32 * (pos % 8))) & 0xffffffff;
     }
 
-    function _reducedOpening(Q memory q, uint256 row, uint256 idx) private view returns (uint256 ro) {
+    function _reducedOpening(Q memory q, uint256 row, uint256 idx) private pure returns (uint256 ro) {
         uint256 x = mulmod(3, _pow(_g(q.h), _rev(idx, q.h)), P);
         uint256 s = _dot(q.powers, row, WIDTH);
         uint256 sq = _dot(q.powers, row + 4 * WIDTH, 16);
@@ -630,12 +641,13 @@ contract EpochVerifier is IVerifier {
     function _foldGroup(uint256 group, uint256 k, uint256 sInv, uint256 beta) private pure returns (uint256) {
         uint256 b = _extCopy(beta);
         uint256 tmp = KoalaBear.extNew();
+        uint256 scratch = _alloc(512);
         for (uint256 l; l < k; l++) {
             uint256 bits = k - l; // points of this step: s_l·g_bits^rev_bits(e)
             for (uint256 i; i < (uint256(1) << (bits - 1)); i++) {
                 // x^-1 = s_l^-1 · g_bits^-rev_{bits-1}(i)
                 uint256 e = _rev(i, bits - 1) << (3 - bits);
-                _foldPair(group, i, mulmod(sInv, (G3_INV_POWERS >> (32 * e)) & 0xffffffff, P), b);
+                _foldPair(group, i, mulmod(sInv, (G3_INV_POWERS >> (32 * e)) & 0xffffffff, P), b, scratch);
             }
             sInv = mulmod(sInv, sInv, P);
             KoalaBear.extMul(b, b, tmp);
@@ -645,11 +657,11 @@ contract EpochVerifier is IVerifier {
     }
 
     /// `group[i] = (lo + hi)/2 + β·(lo - hi)·x^-1/2` for `lo, hi = group[2i], group[2i+1]`.
-    function _foldPair(uint256 group, uint256 i, uint256 xInv, uint256 beta) private pure {
+    function _foldPair(uint256 group, uint256 i, uint256 xInv, uint256 beta, uint256 scratch) private pure {
         uint256 lo = group + 512 * i;
         uint256 hi = lo + 256;
-        uint256 diff = KoalaBear.extNew();
-        uint256 tmp = KoalaBear.extNew();
+        uint256 diff = scratch;
+        uint256 tmp = scratch + 256;
         KoalaBear.extSub(lo, hi, diff);
         KoalaBear.extMulBase(diff, xInv, diff);
         KoalaBear.extMul(diff, beta, tmp);
@@ -869,31 +881,65 @@ contract EpochVerifier is IVerifier {
         }
     }
 
+    uint256 internal constant M8 = 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff;
+    uint256 internal constant M16 = 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff;
+
+    /// Swaps the bytes of each 32-bit lane (8 little-endian u32 ↔ 8 big-endian u32).
+    function _bswapLanes(uint256 w) private pure returns (uint256) {
+        w = ((w >> 8) & M8) | ((w & M8) << 8);
+        return ((w >> 16) & M16) | ((w & M16) << 16);
+    }
+
+    /// 8 Montgomery little-endian coefficients → 8 canonical big-endian ones; reverts on a
+    /// value that is not below `p` (Plonky3's deserializer refuses those too).
+    function _montToPacked(uint256 w) private pure returns (uint256 out) {
+        w = _bswapLanes(w);
+        uint256 bad;
+        assembly ("memory-safe") {
+            for { let sh := 0 } lt(sh, 256) { sh := add(sh, 32) } {
+                let m := and(shr(sh, w), 0xffffffff)
+                if iszero(lt(m, P)) { bad := or(m, 0x100000000) }
+                out := or(out, shl(sh, mulmod(m, R_INV, P)))
+            }
+        }
+        if (bad != 0) revert NotCanonical(bad & 0xffffffff);
+    }
+
     /// An extension element from 32 bytes of Montgomery little-endian coefficients.
     function _efFromMont(uint256 at) private pure returns (uint256 e) {
-        e = KoalaBear.extNew();
-        for (uint256 i; i < 8; i++) {
-            _setC(e, i, _montToCanonical(_le32(at + 4 * i)));
+        uint256 w;
+        assembly ("memory-safe") {
+            w := calldataload(at)
         }
+        return _efFromPacked(_montToPacked(w));
     }
 
     /// An extension element as 32 bytes of Montgomery little-endian coefficients.
     function _efToMont(uint256 e) private pure returns (uint256 w) {
-        for (uint256 i; i < 8; i++) {
-            uint256 m = mulmod(_c(e, i), R, P);
-            uint256 le = ((m & 0xff) << 24) | ((m & 0xff00) << 8) | ((m >> 8) & 0xff00) | (m >> 24);
-            w |= le << (224 - 32 * i);
+        assembly ("memory-safe") {
+            for { let c := 0 } lt(c, 8) { c := add(c, 1) } {
+                w := or(w, shl(sub(224, shl(5, c)), mulmod(mload(add(e, shl(5, c))), R, P)))
+            }
         }
+        return _bswapLanes(w);
     }
 
     /// An extension element from a packed word (8 big-endian u32, c0 first).
     function _efFromPacked(uint256 w) private pure returns (uint256 e) {
         e = KoalaBear.extNew();
-        for (uint256 i; i < 8; i++) {
-            uint256 v = (w >> (224 - 32 * i)) & 0xffffffff;
-            if (v >= P) revert NotCanonical(v);
-            _setC(e, i, v);
+        _unpackTo(w, e);
+    }
+
+    function _unpackTo(uint256 w, uint256 e) private pure {
+        uint256 bad;
+        assembly ("memory-safe") {
+            for { let c := 0 } lt(c, 8) { c := add(c, 1) } {
+                let v := and(shr(sub(224, shl(5, c)), w), 0xffffffff)
+                if iszero(lt(v, P)) { bad := or(v, 0x100000000) }
+                mstore(add(e, shl(5, c)), v)
+            }
         }
+        if (bad != 0) revert NotCanonical(bad & 0xffffffff);
     }
 
     function _packEf(uint256 at, uint256 e) private pure {
@@ -910,18 +956,24 @@ contract EpochVerifier is IVerifier {
         _storeWord(at + 64, _c(e, 6) | (_c(e, 7) << 85));
     }
 
-    /// Checks and converts the 980 opened values; returns the evaluator input buffer with the
-    /// 964 trace values packed (8 big-endian canonical u32 each) and room for the rest.
-    function _convertOpened(uint256 opened) private pure returns (uint256 input) {
-        input = _alloc(32 * 968 + 4 * NUM_PV + 32);
+    /// Checks and converts the 980 opened values to packed canonical words (8 big-endian u32
+    /// each) at `b.packed`, and starts the evaluator input with the 964 trace values.
+    function _convertOpened(Begin memory b) private pure {
+        uint256 packed = _alloc(32 * OPENED);
+        uint256 opened = b.opened;
         for (uint256 i; i < OPENED; i++) {
-            uint256 at = opened + 32 * i;
             uint256 w;
-            for (uint256 c; c < 8; c++) {
-                w |= _montToCanonical(_le32(at + 4 * c)) << (224 - 32 * c);
+            assembly ("memory-safe") {
+                w := calldataload(add(opened, shl(5, i)))
             }
-            if (i < 964) _storeWord(input + 32 * i, w);
+            _storeWord(packed + 32 * i, _montToPacked(w));
         }
+        uint256 input = _alloc(32 * 968 + 4 * NUM_PV + 32);
+        assembly ("memory-safe") {
+            mcopy(input, packed, mul(964, 32))
+        }
+        b.packed = packed;
+        b.input = input;
     }
 
     /// Horner in `x` over `count` packed elements starting at element `first` of `buf`:
@@ -931,21 +983,14 @@ contract EpochVerifier is IVerifier {
         uint256 tmp = KoalaBear.extNew();
         for (uint256 i = count; i > 0; i--) {
             KoalaBear.extMul(acc, x, tmp);
-            uint256 w;
             uint256 at = buf + 32 * (first + i - 1);
             assembly ("memory-safe") {
-                w := mload(at)
+                let w := mload(at)
+                for { let c := 0 } lt(c, 8) { c := add(c, 1) } {
+                    let o := shl(5, c)
+                    mstore(add(acc, o), addmod(mload(add(tmp, o)), and(shr(sub(224, o), w), 0xffffffff), P))
+                }
             }
-            KoalaBear.extAdd(tmp, _efFromPacked(w), acc);
-        }
-    }
-
-    function _hornerMont(uint256 at, uint256 count, uint256 x) private pure returns (uint256 acc) {
-        acc = KoalaBear.extNew();
-        uint256 tmp = KoalaBear.extNew();
-        for (uint256 i = count; i > 0; i--) {
-            KoalaBear.extMul(acc, x, tmp);
-            KoalaBear.extAdd(tmp, _efFromMont(at + 32 * (i - 1)), acc);
         }
     }
 

@@ -147,6 +147,7 @@ contract EpochConstraints {
                     mstore(add(dst, 96), x3)
                 }
                 case 2 {
+                    // u_S = Σ_{I+J≡S (mod 4)} a_I·b_J (×3 when I+J ≥ 4: x^8 = 3), lanes at 0/80/160.
                     let u0
                     let u1
                     let u2

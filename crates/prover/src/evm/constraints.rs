@@ -628,7 +628,7 @@ impl EpochConstraintProgram {
         let p = U256::from(P);
         let load = |mem: &HashMap<usize, U256>, a: usize| mem.get(&a).copied().unwrap_or_default();
         let lanes_ok = |x: U256| x >> (2 * LANE) == U256::ZERO;
-        let red = |x: U256| (x & mask) % p | (((x >> LANE) & mask) % p) << LANE;
+        let red = |x: U256| ((x & mask) % p) | ((((x >> LANE) & mask) % p) << LANE);
         // `calldataload` reads zeros past the end.
         let word = |at: usize| {
             let mut w = [0u8; 32];
@@ -647,14 +647,14 @@ impl EpochConstraintProgram {
             let av: Vec<U256> = (0..4).map(|k| load(mem, a + 32 * k)).collect();
             let bv: Vec<U256> = (0..4).map(|k| load(mem, b + 32 * k)).collect();
             let mut u = [U256::ZERO; 4];
-            for i in 0..4 {
-                for j in 0..4 {
+            for (i, &ai) in av.iter().enumerate() {
+                for (j, &bj) in bv.iter().enumerate() {
                     let (s, three) = if i + j < 4 {
                         (i + j, 1u8)
                     } else {
                         (i + j - 4, 3)
                     };
-                    let t = (av[i] * U256::from(three)).wrapping_mul(bv[j]);
+                    let t = ai.wrapping_mul(U256::from(three)).wrapping_mul(bj);
                     u[s] = u[s].wrapping_add(t);
                 }
             }
@@ -778,10 +778,11 @@ fn encode(ops: &[Op], values: usize) -> (Vec<u8>, usize) {
         let sources = op.sources();
         let src_addrs: Vec<[u8; 2]> = sources.iter().map(|&s| addr(&reg, s)).collect();
         for &s in &sources {
-            if last_use[s] == at && s != ONE {
-                if let Some(r) = reg[s] {
-                    free.insert(r);
-                }
+            if last_use[s] == at
+                && s != ONE
+                && let Some(r) = reg[s]
+            {
+                free.insert(r);
             }
         }
         if let Some(d) = op.dst() {
@@ -1020,6 +1021,7 @@ contract EpochConstraints {
                     mstore(add(dst, 96), x3)
                 }
                 case 2 {
+                    // u_S = Σ_{I+J≡S (mod 4)} a_I·b_J (×3 when I+J ≥ 4: x^8 = 3), lanes at 0/80/160.
                     let u0
                     let u1
                     let u2
