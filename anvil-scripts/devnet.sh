@@ -3,11 +3,11 @@
 # anvil (1 s blocks) + the contracts + the devnet sequencer + a transaction generator, with
 # progress per epoch, until Ctrl-C (or --epochs N). Extra arguments go to `vouch devnet`
 # (see `vouch devnet --help`), e.g. --slot-duration 4 --epoch-duration 4 --tx-rate 5.
-# The real epoch-proof verifier is its own issue; until it lands the devnet runs with the
-# insecure mock verifier, named explicitly here.
+# The rollup verifies epoch proofs with the real Plonky3 verifier (EpochVerifier behind a
+# VerifierGateway); `--insecure-mock-verifier` swaps in the mock for development.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 anvil-scripts/install-toolchain.sh
 cargo build --locked -p vouch
-exec target/debug/vouch devnet --insecure-mock-verifier "$@"
+exec target/debug/vouch devnet "$@"

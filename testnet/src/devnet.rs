@@ -44,8 +44,8 @@ pub struct DevnetConfig {
     pub datadir: PathBuf,
     /// Sequencer JSON-RPC address.
     pub sequencer_rpc: SocketAddr,
-    /// The verifier the rollup uses. Until the real verifier lands only the mock exists, and
-    /// it must be named.
+    /// The verifier the rollup uses (`vouch devnet` names `Plonky3` unless the mock is asked
+    /// for); it must be named.
     pub verifier: VerifierChoice,
 }
 

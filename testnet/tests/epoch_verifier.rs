@@ -422,3 +422,141 @@ fn flip_cap(
     root[5] ^= 1;
     p3_symmetric::MerkleCap::new(vec![root])
 }
+
+/// The wiring: a `Rollup` deployed with the real verifier (`VerifierChoice::Plonky3`, behind a
+/// `VerifierGateway`) settles an epoch whose checkpoints were proposed on anvil, with a proof
+/// from the Rust prover; the same session cannot settle another statement.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
+    use alloy::primitives::U256;
+    use vouch_l1_contracts::bindings::Rollup;
+    use vouch_l1_contracts::deploy::{RollupDeployConfig, VerifierChoice, deploy_rollup};
+    use vouch_l1_contracts::verifier::{SessionCalldata, run_session};
+    use vouch_prover::fixture::{EPOCH_DURATION, GENESIS_TIME, SLOT_DURATION};
+    use vouch_testnet::L1Control;
+
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
+        .connect_http(anvil.http_url().parse().unwrap());
+    let owner = anvil.dev_address(0);
+    let control = L1Control::new(provider.clone());
+    control.mine_at(GENESIS_TIME).await.unwrap();
+    let fx = build(FixtureSpec {
+        accounts: 5,
+        checkpoints: 3,
+        blocks: 2,
+        transfers_per_block: 2,
+        deposits_per_block: 1,
+        seed: 11,
+        vary: false,
+    });
+    let deployment = deploy_rollup(
+        &provider,
+        &RollupDeployConfig {
+            genesis_time: Some(GENESIS_TIME),
+            slot_duration: SLOT_DURATION,
+            epoch_duration: EPOCH_DURATION,
+            proof_submission_epochs: 1,
+            genesis_archive: fx.genesis.archive.to_b256(),
+            genesis_state_root: fx.genesis.state_root.to_b256(),
+            sequencers: vec![owner],
+            verifier: VerifierChoice::Plonky3,
+        },
+    )
+    .await
+    .expect("deploy");
+    let ev = deployment
+        .epoch_verifier
+        .expect("the Plonky3 verifier was deployed");
+    assert_eq!(
+        Some(deployment.verifier),
+        ev.gateway,
+        "the rollup calls the gateway"
+    );
+    let rollup = Rollup::new(deployment.rollup, provider.clone());
+    let wait = |b: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>| async move {
+        let r = b
+            .with_timeout(Some(Duration::from_secs(60)))
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(r.status());
+    };
+    for d in fx.checkpoints.iter().flat_map(|c| &c.deposits) {
+        wait(
+            rollup
+                .deposit(d.recipient)
+                .value(U256::from(d.amount) * U256::from(1_000_000_000u64))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    }
+    let headers: Vec<_> = fx.checkpoints.iter().map(l1_header).collect();
+    for (cp, h) in fx.checkpoints.iter().zip(&headers) {
+        control.set_next_block_timestamp(h.timestamp).await.unwrap();
+        wait(
+            rollup
+                .propose(h.clone(), cp.body.encode().into())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    }
+    let epoch = headers[0].slot / EPOCH_DURATION;
+    let (from, to) = (headers[0].number, headers[headers.len() - 1].number);
+    let values = rollup
+        .epochPublicValues(epoch, from, to)
+        .call()
+        .await
+        .expect("the rollup's statement");
+    let (proof, pv) = prove_trace(&evm_config(), &fx.checkpoints).expect("prove");
+    let cd = calldata::encode(&proof, &pv, keccak256(&values), DEFAULT_BATCH_BYTES).unwrap();
+    let session = run_session(
+        &provider,
+        ev.epoch_verifier,
+        owner,
+        &values,
+        &headers,
+        &SessionCalldata {
+            proof: &cd.proof,
+            state: &cd.state,
+            batches: &cd.batches,
+            trace_root: cd.trace_root,
+        },
+    )
+    .await
+    .expect("session");
+    for cost in &session.costs {
+        assert!(cost.within_limits(TX_ENVELOPE_BYTES), "{cost:?}");
+    }
+    // A prefix of the range is another statement: the session does not settle it.
+    let shorter_values = rollup
+        .epochPublicValues(epoch, from, to - 1)
+        .call()
+        .await
+        .unwrap();
+    let shorter =
+        rollup.submitEpochProof(epoch, from, to - 1, shorter_values, session.gateway_proof());
+    assert!(
+        shorter.call().await.is_err(),
+        "a session settled another range"
+    );
+    let receipt = rollup
+        .submitEpochProof(epoch, from, to, values.clone(), session.gateway_proof())
+        .send()
+        .await
+        .expect("submit")
+        .with_timeout(Some(Duration::from_secs(60)))
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "submitEpochProof");
+    assert_eq!(rollup.provenCheckpointNumber().call().await.unwrap(), to);
+    // The owner's submission consumed the session (storage freed).
+    let verifier = EpochVerifier::new(ev.epoch_verifier, provider.clone());
+    assert!(!verifier.isComplete(session.id).call().await.unwrap());
+}

@@ -84,8 +84,8 @@ pub struct DevnetArgs {
     /// Stop after this many epochs (0: run until Ctrl-C).
     #[arg(long, default_value_t = 0)]
     pub epochs: u64,
-    /// Deploy the INSECURE mock verifier (accepts every proof). Required until the real
-    /// verifier exists: the devnet never picks a mock silently.
+    /// Deploy the INSECURE mock verifier (accepts every proof) instead of the real Plonky3
+    /// epoch verifier (the default).
     #[arg(long)]
     pub insecure_mock_verifier: bool,
 }
@@ -158,8 +158,9 @@ pub struct DeployArgs {
     /// Private key (0x-hex) of the deploying account; it becomes the rollup's owner.
     #[arg(long, env = "VOUCH_PRIVATE_KEY", hide_env_values = true)]
     pub private_key: String,
-    /// Epoch-proof verifier: the address of a deployed IVerifier, or `insecure-mock` to deploy
-    /// a MockVerifier that accepts every proof (development only). No default.
+    /// Epoch-proof verifier: `plonky3` deploys the real Plonky3 epoch verifier behind a
+    /// VerifierGateway; or the address of a deployed IVerifier; or `insecure-mock` to deploy a
+    /// MockVerifier that accepts every proof (development only). No default.
     #[arg(long, env = "VOUCH_VERIFIER")]
     pub verifier: VerifierChoice,
     /// Seconds per slot.

@@ -106,10 +106,6 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     use vouch_l1_contracts::deploy::VerifierChoice;
     use vouch_testnet::devnet::{Devnet, DevnetConfig};
     anyhow::ensure!(
-        args.insecure_mock_verifier,
-        "the real epoch-proof verifier is not built yet; pass --insecure-mock-verifier to run the devnet with the INSECURE mock verifier"
-    );
-    anyhow::ensure!(
         args.tx_rate >= 0.0 && args.tx_rate.is_finite(),
         "--tx-rate must be a non-negative number"
     );
@@ -124,7 +120,11 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         max_txs_per_block: args.max_txs_per_block as usize,
         datadir: args.datadir.clone(),
         sequencer_rpc: args.sequencer_rpc,
-        verifier: VerifierChoice::InsecureMock,
+        verifier: if args.insecure_mock_verifier {
+            VerifierChoice::InsecureMock
+        } else {
+            VerifierChoice::Plonky3
+        },
     })
     .await?;
     std::fs::write(
@@ -135,7 +135,9 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         l1 = %devnet.anvil.http_url(),
         sequencer = %devnet.sequencer_url(),
         rollup = %devnet.deployment.rollup,
-        "devnet running (INSECURE mock verifier); Ctrl-C to stop"
+        verifier = %devnet.deployment.verifier,
+        insecure_mock_verifier = devnet.deployment.verifier_is_insecure_mock,
+        "devnet running; Ctrl-C to stop"
     );
     let constants = devnet.deployment.constants;
     let rollup =

@@ -115,7 +115,7 @@ fn deploy_rejects_invalid_verifier() {
                 "--verifier",
                 bad,
             ],
-            "expected a 0x-prefixed 20-byte address",
+            "a 0x-prefixed 20-byte address",
         );
     }
 }

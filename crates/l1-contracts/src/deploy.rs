@@ -1,13 +1,15 @@
 //! Deploying the L1 contracts.
 //!
-//! The verifier must always be named: either the address of an already deployed `IVerifier`
-//! or [`VerifierChoice::InsecureMock`], which deploys `MockVerifier` (accepts every proof) and
-//! is meant for development only. There is no default.
+//! The verifier must always be named: [`VerifierChoice::Plonky3`] deploys the real epoch-proof
+//! verifier (the generated constraint evaluator and `EpochVerifier`) behind a
+//! `VerifierGateway` route; [`VerifierChoice::Existing`] takes an already deployed `IVerifier`;
+//! [`VerifierChoice::InsecureMock`] deploys `MockVerifier` (accepts every proof), for
+//! development and tests only. The devnet and the deploy script name `plonky3`.
 
 use crate::bindings::Rollup::{self, RollupConfig};
 use crate::bindings::{
     EpochConstraints, EpochConstraintsData0, EpochConstraintsData1, EpochConstraintsData2,
-    EpochConstraintsData3, EpochVerifier, MockVerifier,
+    EpochConstraintsData3, EpochVerifier, MockVerifier, VerifierGateway,
 };
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
@@ -20,6 +22,9 @@ use vouch_primitives::L1RollupConstants;
 /// Which epoch-proof verifier the rollup calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VerifierChoice {
+    /// Deploy the Plonky3 epoch-proof verifier and a `VerifierGateway` (owned by the deployer)
+    /// routing [`plonky3_epoch_selector`] to it; the rollup calls the gateway.
+    Plonky3,
     /// An `IVerifier` already deployed at this address.
     Existing(Address),
     /// Deploy `MockVerifier`, which accepts any proof. INSECURE: development only.
@@ -28,11 +33,13 @@ pub enum VerifierChoice {
 
 /// The spelling that selects [`VerifierChoice::InsecureMock`].
 pub const INSECURE_MOCK_VERIFIER: &str = "insecure-mock";
+/// The spelling that selects [`VerifierChoice::Plonky3`].
+pub const PLONKY3_VERIFIER: &str = "plonky3";
 
 /// A verifier argument that is neither an address nor `insecure-mock`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid verifier {given:?}: expected a 0x-prefixed 20-byte address or `{INSECURE_MOCK_VERIFIER}`"
+    "invalid verifier {given:?}: expected `{PLONKY3_VERIFIER}`, a 0x-prefixed 20-byte address or `{INSECURE_MOCK_VERIFIER}`"
 )]
 pub struct InvalidVerifierChoice {
     /// What was given.
@@ -45,6 +52,9 @@ impl FromStr for VerifierChoice {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == INSECURE_MOCK_VERIFIER {
             return Ok(Self::InsecureMock);
+        }
+        if s == PLONKY3_VERIFIER {
+            return Ok(Self::Plonky3);
         }
         let invalid = || InvalidVerifierChoice {
             given: s.to_string(),
@@ -65,6 +75,7 @@ impl fmt::Display for VerifierChoice {
         match self {
             Self::Existing(address) => write!(f, "{address}"),
             Self::InsecureMock => f.write_str(INSECURE_MOCK_VERIFIER),
+            Self::Plonky3 => f.write_str(PLONKY3_VERIFIER),
         }
     }
 }
@@ -97,10 +108,14 @@ pub struct Deployment {
     pub chain_id: u64,
     /// The `Rollup` contract.
     pub rollup: Address,
-    /// The verifier the rollup calls.
+    /// The verifier the rollup calls (the gateway with [`VerifierChoice::Plonky3`]).
     pub verifier: Address,
     /// `true` when the verifier is the insecure `MockVerifier`.
     pub verifier_is_insecure_mock: bool,
+    /// The Plonky3 epoch verifier behind the gateway, when deployed here: provers send their
+    /// verification sessions to `epoch_verifier.epoch_verifier`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch_verifier: Option<EpochVerifierDeployment>,
     /// The account that deployed (and owns) the rollup.
     pub deployer: Address,
     /// The rollup's timing constants; `l1_start_block` is the deployment block.
@@ -151,6 +166,10 @@ pub struct EpochVerifierDeployment {
     pub epoch_verifier: Address,
     /// The generated constraint evaluator it calls.
     pub constraints: Address,
+    /// The `VerifierGateway` routing [`plonky3_epoch_selector`] to `epoch_verifier`, when one
+    /// was deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<Address>,
 }
 
 async fn deployed<P: Provider>(
@@ -216,7 +235,44 @@ pub async fn deploy_epoch_verifier<P: Provider>(
     Ok(EpochVerifierDeployment {
         epoch_verifier,
         constraints,
+        gateway: None,
     })
+}
+
+/// [`deploy_epoch_verifier`], then a `VerifierGateway` owned by `owner` with the route
+/// [`plonky3_epoch_selector`] → the epoch verifier. A rollup points at the gateway.
+pub async fn deploy_epoch_verifier_with_gateway<P: Provider>(
+    provider: &P,
+    owner: Address,
+) -> Result<EpochVerifierDeployment, DeployError> {
+    let mut d = deploy_epoch_verifier(provider).await?;
+    let gateway = deployed(
+        "VerifierGateway",
+        VerifierGateway::deploy_builder(provider, owner),
+    )
+    .await?;
+    let route = VerifierGateway::new(gateway, provider)
+        .addRoute(plonky3_epoch_selector().into(), d.epoch_verifier)
+        .send()
+        .await
+        .map_err(|source| DeployError::Contract {
+            contract: "VerifierGateway",
+            source,
+        })?
+        .get_receipt()
+        .await
+        .map_err(|e| DeployError::Contract {
+            contract: "VerifierGateway",
+            source: e.into(),
+        })?;
+    if !route.status() {
+        return Err(DeployError::InvalidConfig(
+            "VerifierGateway.addRoute reverted".into(),
+        ));
+    }
+    info!(%gateway, "routed the Plonky3 epoch verifier through a VerifierGateway");
+    d.gateway = Some(gateway);
+    Ok(d)
 }
 
 /// Deploys `Rollup` (and `MockVerifier` when chosen) from the provider's default account.
@@ -238,7 +294,13 @@ pub async fn deploy_rollup<P: Provider>(
         .ok_or(DeployError::NoDeployer)?;
     let chain_id = provider.get_chain_id().await?;
 
+    let mut epoch_verifier = None;
     let verifier = match config.verifier {
+        VerifierChoice::Plonky3 => {
+            let d = deploy_epoch_verifier_with_gateway(provider, deployer).await?;
+            epoch_verifier = Some(d);
+            d.gateway.expect("deployed with a gateway")
+        }
         VerifierChoice::Existing(address) => {
             if provider.get_code_at(address).await?.is_empty() {
                 return Err(DeployError::VerifierHasNoCode(address));
@@ -308,6 +370,7 @@ pub async fn deploy_rollup<P: Provider>(
         rollup,
         verifier,
         verifier_is_insecure_mock: config.verifier == VerifierChoice::InsecureMock,
+        epoch_verifier,
         deployer,
         constants: L1RollupConstants {
             l1_start_block,
@@ -329,6 +392,11 @@ mod tests {
             "insecure-mock".parse::<VerifierChoice>(),
             Ok(VerifierChoice::InsecureMock)
         );
+        assert_eq!(
+            "plonky3".parse::<VerifierChoice>(),
+            Ok(VerifierChoice::Plonky3)
+        );
+        assert_eq!(VerifierChoice::Plonky3.to_string(), "plonky3");
         let addr = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
         assert_eq!(
             addr.parse::<VerifierChoice>(),
@@ -348,7 +416,7 @@ mod tests {
         ] {
             let err = bad.parse::<VerifierChoice>().unwrap_err();
             assert!(
-                err.to_string().contains("expected a 0x-prefixed"),
+                err.to_string().contains("a 0x-prefixed 20-byte address"),
                 "{bad}: {err}"
             );
         }

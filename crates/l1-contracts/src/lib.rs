@@ -20,5 +20,6 @@ pub mod deploy;
 pub mod epoch;
 pub mod header;
 pub mod reader;
+pub mod verifier;
 
 pub use constants::{ReadConstantsError, read_rollup_constants};
