@@ -288,3 +288,104 @@ pub fn prove(log_rows: u32, json_out: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// `vouch bench gas`: verifies one epoch proof on anvil with the real `EpochVerifier` (a
+/// devnet-sized epoch by default) and reports the gas and calldata of every transaction.
+pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool) -> Result<()> {
+    use alloy::network::EthereumWallet;
+    use alloy::primitives::keccak256;
+    use alloy::providers::ProviderBuilder;
+    use vouch_l1_contracts::bindings::EpochVerifier;
+    use vouch_l1_contracts::epoch::EpochPublicValues;
+    use vouch_l1_contracts::verifier::{MAX_TX_BYTES, MAX_TX_GAS, SessionCalldata, run_session};
+    use vouch_prover::evm::calldata::{DEFAULT_BATCH_BYTES, encode};
+    use vouch_prover::fixture::{FixtureSpec, build};
+    use vouch_prover::proof::{l1_header, prove_trace};
+    use vouch_testnet::{AnvilConfig, AnvilProcess};
+
+    anyhow::ensure!(
+        (1..=14).contains(&checkpoints),
+        "--checkpoints must be 1..=14"
+    );
+    let fx = build(FixtureSpec {
+        accounts: 16,
+        checkpoints,
+        blocks: 2,
+        transfers_per_block,
+        deposits_per_block: 1,
+        seed: 1,
+        vary: false,
+    });
+    let headers: Vec<_> = fx.checkpoints.iter().map(l1_header).collect();
+    let values = EpochPublicValues::compute(
+        3,
+        fx.genesis.archive.to_b256(),
+        fx.genesis.state_root.to_b256(),
+        &headers,
+    )
+    .ok_or_else(|| anyhow::anyhow!("empty epoch"))?
+    .encode();
+    let witnesses = fx.checkpoints.clone();
+    let (proof, pv) = tokio::task::spawn_blocking(move || {
+        prove_trace(&vouch_prover::config::evm_config(), &witnesses)
+    })
+    .await??;
+    let cd = encode(&proof, &pv, keccak256(&values), DEFAULT_BATCH_BYTES)?;
+
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default())?;
+    let owner = anvil.dev_address(0);
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
+        .connect_http(anvil.http_url().parse()?);
+    let deployment = vouch_l1_contracts::deploy::deploy_epoch_verifier(&provider).await?;
+    let session = run_session(
+        &provider,
+        deployment.epoch_verifier,
+        owner,
+        &values,
+        &headers,
+        &SessionCalldata {
+            proof: &cd.proof,
+            state: &cd.state,
+            batches: &cd.batches,
+            trace_root: cd.trace_root,
+        },
+    )
+    .await?;
+    let accepted = EpochVerifier::new(deployment.epoch_verifier, &provider)
+        .verify(values.clone().into(), session.verifier_proof())
+        .from(owner)
+        .call()
+        .await?;
+    anyhow::ensure!(
+        accepted,
+        "the verifier did not accept the completed session"
+    );
+    let costs = &session.costs;
+    let verify_gas: u64 = costs.iter().map(|c| c.gas).sum();
+    let max_tx_gas = costs.iter().map(|c| c.gas).max().unwrap_or(0);
+    let max_tx_calldata = costs.iter().map(|c| c.calldata_bytes).max().unwrap_or(0);
+    let out = json!({
+        "bench": "gas",
+        "checkpoints": checkpoints,
+        "transfers": checkpoints * 2 * transfers_per_block,
+        "degree_bits": cd.degree_bits,
+        "verify_gas": verify_gas,
+        "txs": costs.len(),
+        "max_tx_gas": max_tx_gas,
+        "max_tx_calldata_bytes": max_tx_calldata,
+        "proof_bytes": proof.len(),
+        "calldata_bytes": costs.iter().map(|c| c.calldata_bytes).sum::<usize>(),
+        "per_tx": costs,
+        "limits": {"max_tx_gas": MAX_TX_GAS, "max_tx_bytes": MAX_TX_BYTES},
+        "within_limits": costs.iter().all(|c| c.within_limits(300)),
+        "goal_verify_gas": 5_000_000u64,
+        "note": "verify_gas sums begin and every verifyQueries transaction (gas used, intrinsic and calldata included); the rollup's submitEpochProof adds its own ~60k",
+    });
+    if json_out {
+        println!("{out}")
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?)
+    }
+    Ok(())
+}

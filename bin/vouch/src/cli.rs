@@ -100,6 +100,24 @@ pub enum BenchCommand {
     /// Proving: checkpoint and epoch proofs of the transition AIR against the raw Poseidon2 AIR
     /// (the physical bound) at the same size, under both STARK configurations.
     Prove(ProveBenchArgs),
+    /// On-chain verification: gas and calldata of verifying one epoch proof with the real
+    /// Solidity verifier on anvil (every transaction of the session).
+    Gas(GasBenchArgs),
+}
+
+/// `vouch bench gas`.
+#[derive(Debug, Args)]
+pub struct GasBenchArgs {
+    /// Checkpoints in the epoch (2 blocks each). The default is a devnet epoch (4 slots).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=14))]
+    pub checkpoints: u64,
+    /// Transfers per block. The default is the devnet's load (5 tx/s, 4 s slots, 2 blocks per
+    /// checkpoint).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=200))]
+    pub transfers_per_block: u64,
+    /// One-line JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vouch bench prove`.

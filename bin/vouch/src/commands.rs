@@ -23,6 +23,14 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Bench(BenchCommand::Prove(a)) => {
             tokio::task::spawn_blocking(move || crate::bench::prove(a.log_rows, a.json)).await?
         }
+        Command::Bench(BenchCommand::Gas(a)) => {
+            crate::bench::gas(
+                a.checkpoints as usize,
+                a.transfers_per_block as usize,
+                a.json,
+            )
+            .await
+        }
         Command::Bench(BenchCommand::Catchup(a)) => {
             crate::bench::catchup(a.checkpoints, a.json).await
         }
