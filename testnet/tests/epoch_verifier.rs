@@ -12,6 +12,7 @@ use p3_uni_stark::Proof;
 use std::time::Duration;
 use vouch_l1_contracts::bindings::EpochVerifier;
 use vouch_l1_contracts::epoch::EpochPublicValues;
+use vouch_l1_contracts::verifier::to_verifier_header;
 use vouch_prover::config::{EvmConfig, Val, evm_config};
 use vouch_prover::evm::calldata::{self, DEFAULT_BATCH_BYTES, EpochCalldata};
 use vouch_prover::fixture::{FixtureSpec, build};
@@ -51,21 +52,7 @@ fn epoch(checkpoints: usize, transfers_per_block: usize, seed: u64) -> Epoch {
     )
     .expect("headers");
     let (proof, pv) = prove_trace(&evm_config(), &fx.checkpoints).expect("prove");
-    let headers = headers
-        .iter()
-        .map(|h| EpochVerifier::CheckpointHeader {
-            number: h.number,
-            slot: h.slot,
-            timestamp: h.timestamp,
-            previousArchive: h.previousArchive,
-            archive: h.archive,
-            stateRoot: h.stateRoot,
-            txCommitment: h.txCommitment,
-            depositStart: h.depositStart,
-            depositCount: h.depositCount,
-            blockCount: h.blockCount,
-        })
-        .collect();
+    let headers = headers.iter().map(to_verifier_header).collect();
     Epoch {
         proof,
         pv,
@@ -156,6 +143,25 @@ impl<P: Provider + Clone> Chain<P> {
     }
 }
 
+/// anvil with the epoch verifier deployed; the anvil process lives as long as the first value.
+async fn setup() -> (AnvilProcess, Chain<impl Provider + Clone>) {
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
+        .connect_http(anvil.http_url().parse().unwrap());
+    let owner = anvil.dev_address(0);
+    let verifier = vouch_l1_contracts::deploy::deploy_epoch_verifier(&provider)
+        .await
+        .expect("deploy the verifier")
+        .epoch_verifier;
+    let chain = Chain {
+        provider,
+        verifier,
+        owner,
+    };
+    (anvil, chain)
+}
+
 fn check_limits(what: &str, cost: TxCost) {
     assert!(
         cost.gas <= MAX_TX_GAS,
@@ -171,20 +177,8 @@ fn check_limits(what: &str, cost: TxCost) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn epoch_proofs_verify_on_anvil_within_transaction_limits() {
-    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
-        .connect_http(anvil.http_url().parse().unwrap());
-    let owner = anvil.dev_address(0);
-    let verifier = vouch_l1_contracts::deploy::deploy_epoch_verifier(&provider)
-        .await
-        .expect("deploy the verifier")
-        .epoch_verifier;
-    let chain = Chain {
-        provider: provider.clone(),
-        verifier,
-        owner,
-    };
+    let (_anvil, chain) = setup().await;
+    let (provider, verifier, owner) = (chain.provider.clone(), chain.verifier, chain.owner);
 
     // Epochs of different sizes: one checkpoint (2^9 rows, FRI arities [3, 1]), three
     // (2^11, [3, 3]), six with more transfers (2^12, [3, 3, 1]), and the largest epoch the
@@ -259,20 +253,8 @@ fn begin_sections(cd: &EpochCalldata) -> Vec<(&'static str, usize)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flipped_byte_in_any_section_is_rejected_by_solidity_and_rust() {
-    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
-        .connect_http(anvil.http_url().parse().unwrap());
-    let owner = anvil.dev_address(0);
-    let verifier = vouch_l1_contracts::deploy::deploy_epoch_verifier(&provider)
-        .await
-        .expect("deploy the verifier")
-        .epoch_verifier;
-    let chain = Chain {
-        provider: provider.clone(),
-        verifier,
-        owner,
-    };
+    let (_anvil, chain) = setup().await;
+    let owner = chain.owner;
     let e = epoch(2, 2, 7);
     let pv_hash = keccak256(&e.values);
     let cd = calldata::encode(&e.proof, &e.pv, pv_hash, DEFAULT_BATCH_BYTES).expect("encode");
