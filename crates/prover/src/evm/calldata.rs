@@ -164,6 +164,33 @@ fn sorted_unique(leaves: &[(usize, [u8; 32])]) -> Result<Vec<(usize, [u8; 32])>,
     Ok(out)
 }
 
+/// One level of a multiproof walk (Plonky3's wire order): pairs of present siblings hash
+/// together; every other node takes its sibling from `sibling(index)`. Returns the parents.
+fn level(
+    layer: &[(usize, [u8; 32])],
+    mut sibling: impl FnMut(usize) -> Result<[u8; 32], EncodeError>,
+) -> Result<Vec<(usize, [u8; 32])>, EncodeError> {
+    let mut parents = Vec::with_capacity(layer.len());
+    let mut i = 0;
+    while i < layer.len() {
+        let (idx, d) = layer[i];
+        if idx % 2 == 0 && i + 1 < layer.len() && layer[i + 1].0 == idx + 1 {
+            parents.push((idx / 2, compress(&d, &layer[i + 1].1)));
+            i += 2;
+        } else {
+            let s = sibling(idx ^ 1)?;
+            let p = if idx % 2 == 0 {
+                compress(&d, &s)
+            } else {
+                compress(&s, &d)
+            };
+            parents.push((idx / 2, p));
+            i += 1;
+        }
+    }
+    Ok(parents)
+}
+
 /// Walks Plonky3's pruned multiproof (sorted unique leaves, level-major siblings) and keeps
 /// every node it sees; fails unless it ends at `root` having used every sibling.
 fn walk(
@@ -177,29 +204,14 @@ fn walk(
     let mut next_sibling = siblings.iter();
     for _ in 0..depth {
         let mut known: HashMap<usize, [u8; 32]> = layer.iter().copied().collect();
-        let mut parents = Vec::with_capacity(layer.len());
-        let mut i = 0;
-        while i < layer.len() {
-            let (idx, d) = layer[i];
-            if idx % 2 == 0 && i + 1 < layer.len() && layer[i + 1].0 == idx + 1 {
-                parents.push((idx / 2, compress(&d, &layer[i + 1].1)));
-                i += 2;
-            } else {
-                let s = next_sibling
-                    .next()
-                    .ok_or(EncodeError::Invalid("Merkle multiproof too short"))?;
-                known.insert(idx ^ 1, *s);
-                let p = if idx % 2 == 0 {
-                    compress(&d, s)
-                } else {
-                    compress(s, &d)
-                };
-                parents.push((idx / 2, p));
-                i += 1;
-            }
-        }
+        layer = level(&layer, |at| {
+            let s = *next_sibling
+                .next()
+                .ok_or(EncodeError::Invalid("Merkle multiproof too short"))?;
+            known.insert(at, s);
+            Ok(s)
+        })?;
         levels.push(known);
-        layer = parents;
     }
     if next_sibling.next().is_some() {
         return Err(EncodeError::Invalid("Merkle multiproof too long"));
@@ -216,30 +228,13 @@ impl KnownTree {
         let mut layer = sorted_unique(leaves)?;
         let mut out = vec![];
         for known in &self.levels {
-            let mut parents = Vec::with_capacity(layer.len());
-            let mut i = 0;
-            while i < layer.len() {
-                let (idx, d) = layer[i];
-                if idx % 2 == 0 && i + 1 < layer.len() && layer[i + 1].0 == idx + 1 {
-                    parents.push((idx / 2, compress(&d, &layer[i + 1].1)));
-                    i += 2;
-                } else {
-                    let s = *known
-                        .get(&(idx ^ 1))
-                        .ok_or(EncodeError::Invalid("subset leaves outside the proof"))?;
-                    out.push(s);
-                    parents.push((
-                        idx / 2,
-                        if idx % 2 == 0 {
-                            compress(&d, &s)
-                        } else {
-                            compress(&s, &d)
-                        },
-                    ));
-                    i += 1;
-                }
-            }
-            layer = parents;
+            layer = level(&layer, |at| {
+                let s = *known
+                    .get(&at)
+                    .ok_or(EncodeError::Invalid("subset leaves outside the proof"))?;
+                out.push(s);
+                Ok(s)
+            })?;
         }
         Ok(out)
     }
