@@ -321,6 +321,28 @@ async fn a_flipped_byte_in_any_section_is_rejected_by_solidity_and_rust() {
             "a batch with a flipped byte in the {section} was accepted"
         );
     }
+    // Truncated or padded calldata is refused, not read past.
+    assert!(
+        chain
+            .begin(&e, &cd.proof[..cd.proof.len() - 1])
+            .await
+            .is_err(),
+        "truncated begin"
+    );
+    assert!(
+        chain.begin(&e, &cd.proof[..100]).await.is_err(),
+        "begin header only"
+    );
+    for bad in [
+        &batch[..batch.len() - 1],
+        &[batch.as_slice(), &[0]].concat()[..],
+        &batch[..1],
+    ] {
+        assert!(
+            chain.batch(session, &cd.state, bad).await.is_err(),
+            "a malformed batch was accepted"
+        );
+    }
     let mut bad_state = cd.state.clone();
     bad_state[32 * 5] ^= 1;
     assert!(

@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {IVerifier} from "../IVerifier.sol";
 import {CheckpointHeader} from "../CheckpointLib.sol";
-import {KoalaBear} from "./KoalaBear.sol";
 import {KeccakTranscript} from "./KeccakTranscript.sol";
 import {EpochStatement} from "./EpochStatement.sol";
 import {EpochVerifierParams} from "./generated/EpochVerifierParams.sol";
@@ -30,7 +29,8 @@ interface IEpochConstraints {
 ///            43 queries of a session for these public values are verified, and frees the
 ///            session's storage when the transaction comes from the session's owner.
 ///         The calldata is produced by `vouch_prover::evm::calldata` (layouts documented there).
-/// @dev Extension elements live in memory as 8 canonical words (see `KoalaBear`). Field
+/// @dev Extension elements live in memory as 4 words of two 80-bit lanes (see "extension
+///      arithmetic" below); a product is 16 `mul`s by Kronecker substitution. Field
 ///      elements from the proof arrive as Plonky3 serializes them (Montgomery `v·2^32 mod p`,
 ///      4 bytes little-endian) so that the transcript and the Merkle leaves hash calldata as is.
 contract EpochVerifier is IVerifier {
@@ -171,26 +171,22 @@ contract EpochVerifier is IVerifier {
         for (uint256 i; i < NUM_PV; i++) {
             t.observeField(b.pv[i]);
         }
-        uint256 alpha = KoalaBear.extNew();
-        t.sampleExt(alpha);
+        uint256 alpha = _sample(t, _alloc(256));
         t.observeDigest(bytes32(proof[34:66]));
-        uint256 zeta = KoalaBear.extNew();
-        t.sampleExt(zeta);
+        uint256 zeta = _sample(t, _alloc(256));
         t.observeCalldata(b.seeds + STARK_SEED_BYTES, PCS_SEED_BYTES);
         // Canonical check and conversion of the claims, then absorb them as sent.
         _convertOpened(b);
         t.observeCalldata(b.opened, 32 * OPENED);
-        uint256 friAlpha = KoalaBear.extNew();
-        t.sampleExt(friAlpha);
+        uint256 friAlpha = _sample(t, _alloc(256));
         t.observeCalldata(b.seeds + STARK_SEED_BYTES + PCS_SEED_BYTES, b.friSeedLen);
+        // Round r's beta at betas + 256·r (sampled as 8 words, kept as an element in place).
         uint256 betas = _alloc(256 * b.rounds);
         for (uint256 r; r < b.rounds; r++) {
             t.observeDigest(bytes32(proof[66 + 32 * r:98 + 32 * r]));
-            t.sampleExt(betas + 256 * r);
+            _sample(t, betas + 256 * r);
         }
-        for (uint256 i; i < FINAL_LEN; i++) {
-            _checkCanonical(b.finalPoly + 32 * i);
-        }
+        // (A non-canonical final polynomial is rejected by `_writeTail`.)
         t.observeCalldata(b.finalPoly, 32 * FINAL_LEN);
         if (!t.checkWitness(POW_BITS, b.pow)) revert ProofOfWorkFailed();
         uint256 h = b.db + LOG_BLOWUP;
@@ -202,13 +198,25 @@ contract EpochVerifier is IVerifier {
         state = _state(b, proof, pvHash, zeta, friAlpha, betas);
     }
 
+    /// Samples an extension element as 8 words at `buf` (256 bytes) and turns it into an
+    /// element in place.
+    function _sample(KeccakTranscript.Transcript memory t, uint256 buf) private pure returns (uint256) {
+        t.sampleExt(buf);
+        _from8(buf);
+        return buf;
+    }
+
     // ================================================================ out-of-domain check
 
     function _outOfDomain(Begin memory b, uint256 alpha, uint256 zeta) private view {
         // ζ^N, Z_H(ζ) = ζ^N - 1; reject ζ^N = 1.
-        uint256 zn = _extPow2k(zeta, b.db);
-        uint256 zh = _extCopy(zn);
-        _setC0(zh, addmod(_c(zh, 0), P - 1, P));
+        uint256 zn = _new();
+        _copy(zn, zeta);
+        for (uint256 i; i < b.db; i++) {
+            _mul(zn, zn, zn);
+        }
+        uint256 zh = _new();
+        _subBase(zh, zn, 1);
         if (_isZero(zh)) revert BadShape("zeta in the trace domain");
         _writeSelectors(b, zeta, zh, alpha);
         uint256[8] memory acc = constraints.fold(_bytesAt(b.input, 32 * 968 + 4 * NUM_PV));
@@ -216,25 +224,31 @@ contract EpochVerifier is IVerifier {
         assembly ("memory-safe") {
             got := acc
         }
-        if (!_extEq(got, _quotientTimesZh(b, zn, zh))) revert OutOfDomainCheckFailed();
+        _from8(got);
+        if (!_eq(got, _quotientTimesZh(b, zn, zh))) revert OutOfDomainCheckFailed();
     }
 
     /// Completes the evaluator input: the selectors at ζ over the trace domain (not
     /// normalized, as Plonky3), the constraint-folding challenge and the public values.
     function _writeSelectors(Begin memory b, uint256 zeta, uint256 zh, uint256 alpha) private pure {
-        uint256 dFirst = _extCopy(zeta);
-        _setC0(dFirst, addmod(_c(dFirst, 0), P - 1, P));
-        uint256 dLast = _extCopy(zeta);
-        _setC0(dLast, addmod(_c(dLast, 0), P - _gInv(b.db), P));
-        (uint256 iFirst, uint256 iLast) = _inv2(dFirst, dLast);
-        uint256 sel = KoalaBear.extNew();
+        uint256 dFirst = _new();
+        _subBase(dFirst, zeta, 1);
+        uint256 dLast = _new();
+        _subBase(dLast, zeta, _gInv(b.db));
+        // 1/(ζ - 1) and 1/(ζ - ω^-1) with one inversion.
+        uint256 inv = _new();
+        _mul(inv, dFirst, dLast);
+        _inv(inv, inv);
+        uint256 sel = _new();
         uint256 input = b.input;
-        KoalaBear.extMul(zh, iFirst, sel);
-        _packEf(input + 32 * 964, sel); // is_first_row = Z_H / (ζ - 1)
-        KoalaBear.extMul(zh, iLast, sel);
-        _packEf(input + 32 * 965, sel); // is_last_row = Z_H / (ζ - ω^-1)
-        _packEf(input + 32 * 966, dLast); // is_transition = ζ - ω^-1
-        _packEf(input + 32 * 967, alpha);
+        _mul(sel, zh, dLast);
+        _mul(sel, sel, inv);
+        _storeWord(input + 32 * 964, _toPacked(sel)); // is_first_row = Z_H / (ζ - 1)
+        _mul(sel, zh, dFirst);
+        _mul(sel, sel, inv);
+        _storeWord(input + 32 * 965, _toPacked(sel)); // is_last_row = Z_H / (ζ - ω^-1)
+        _storeWord(input + 32 * 966, _toPacked(dLast)); // is_transition = ζ - ω^-1
+        _storeWord(input + 32 * 967, _toPacked(alpha));
         uint256 pvAt = input + 32 * 968;
         for (uint256 i; i < NUM_PV; i++) {
             uint256 v = b.pv[i];
@@ -245,43 +259,26 @@ contract EpochVerifier is IVerifier {
         }
     }
 
-    /// `(zp_0·Q_0 + zp_1·Q_1)·Z_H(ζ)` with `u = (ζ/3)^N`, `zp_0 = (u+1)/2`, `zp_1 = (1-u)/2`.
+    /// `(zp_0·Q_0 + zp_1·Q_1)·Z_H(ζ)` with `u = (ζ/3)^N`, `zp_0 = (u+1)/2`, `zp_1 = (1-u)/2`,
+    /// the quotient chunk `Q_i = Σ_k X^k · q_{i,k}` over its 8 claimed values after the trace's 964.
     function _quotientTimesZh(Begin memory b, uint256 zn, uint256 zh) private pure returns (uint256 out) {
-        uint256 u = KoalaBear.extNew();
-        KoalaBear.extMulBase(zn, _pow(INV3, 1 << b.db), u);
-        uint256 zp0 = _extCopy(u);
-        _setC0(zp0, addmod(_c(zp0, 0), 1, P));
-        KoalaBear.extMulBase(zp0, INV2, zp0);
-        uint256 zp1 = KoalaBear.extNew();
-        _setC0(zp1, 1);
-        KoalaBear.extSub(zp1, u, zp1);
-        KoalaBear.extMulBase(zp1, INV2, zp1);
-        uint256 quotient = KoalaBear.extNew();
-        uint256 tmp = KoalaBear.extNew();
-        KoalaBear.extMul(zp0, _chunk(b.packed, 0), quotient);
-        KoalaBear.extMul(zp1, _chunk(b.packed, 1), tmp);
-        KoalaBear.extAdd(quotient, tmp, quotient);
-        out = KoalaBear.extNew();
-        KoalaBear.extMul(quotient, zh, out);
-    }
-
-    /// `Σ_k X^k · q_{i,k}` for quotient chunk `i` (8 claimed values after the trace's 964).
-    function _chunk(uint256 packed, uint256 i) private pure returns (uint256 q) {
-        q = KoalaBear.extNew();
-        uint256 e = KoalaBear.extNew();
-        for (uint256 k; k < 8; k++) {
-            uint256 w;
-            uint256 at = packed + 32 * (964 + 8 * i + k);
-            assembly ("memory-safe") {
-                w := mload(at)
-            }
-            _unpackTo(w, e);
-            for (uint256 j; j < 8; j++) {
-                // (X^k·e)_j = e_{j-k} (j ≥ k), 3·e_{j-k+8} (j < k).
-                uint256 v = j >= k ? _c(e, j - k) : mulmod(3, _c(e, j + 8 - k), P);
-                _setC(q, j, addmod(_c(q, j), v, P));
-            }
-        }
+        uint256 u = _new();
+        _mulBase(u, zn, _pow(INV3, 1 << b.db));
+        uint256 zp0 = _new();
+        _subBase(zp0, u, P - 1);
+        _mulBase(zp0, zp0, INV2);
+        uint256 zp1 = _new();
+        _setOne(zp1);
+        _sub(zp1, zp1, u); // lanes < 2p
+        _mulBase(zp1, zp1, INV2);
+        uint256 x = _new();
+        _storeWord(x, 1 << 80); // X
+        out = _new();
+        _mul(out, zp0, _hornerPacked(b.packed, 964, 8, x));
+        uint256 tmp = _new();
+        _mul(tmp, zp1, _hornerPacked(b.packed, 972, 8, x));
+        _add(out, out, tmp); // lanes < 2p
+        _mul(out, out, zh);
     }
 
     // ================================================================ session state
@@ -302,32 +299,38 @@ contract EpochVerifier is IVerifier {
         _put(at, 2, uint256(bytes32(proof[34:66])));
         _put(at, 3, b.db);
         _put(at, 4, b.rounds);
-        _packEf(at + 32 * 5, zeta);
-        _packEf(at + 32 * 6, friAlpha);
+        _put(at, 5, _toPacked(zeta));
+        _put(at, 6, _toPacked(friAlpha));
         _writeDeep(b, at, friAlpha);
         for (uint256 r; r < b.rounds; r++) {
             _put(at, 12 + r, uint256(bytes32(proof[66 + 32 * r:98 + 32 * r])));
-            _packEf(at + 32 * (12 + b.rounds + r), betas + 256 * r);
+            _put(at, 12 + b.rounds + r, _toPacked(betas + 256 * r));
         }
         _writeTail(b, at + 32 * (12 + 2 * b.rounds));
     }
 
     /// A, B, C (Horner in friAlpha over the trace at ζ and ζω and the 16 quotient values), α^482, α^964.
     function _writeDeep(Begin memory b, uint256 at, uint256 friAlpha) private pure {
-        _packEf(at + 32 * 7, _hornerPacked(b.input, 0, WIDTH, friAlpha));
-        _packEf(at + 32 * 8, _hornerPacked(b.input, WIDTH, WIDTH, friAlpha));
-        _packEf(at + 32 * 9, _hornerPacked(b.packed, 964, 16, friAlpha));
-        uint256 a482 = _extPow(friAlpha, WIDTH);
-        _packEf(at + 32 * 10, a482);
-        uint256 a964 = KoalaBear.extNew();
-        KoalaBear.extMul(a482, a482, a964);
-        _packEf(at + 32 * 11, a964);
+        _put(at, 7, _toPacked(_hornerPacked(b.input, 0, WIDTH, friAlpha)));
+        _put(at, 8, _toPacked(_hornerPacked(b.input, WIDTH, WIDTH, friAlpha)));
+        _put(at, 9, _toPacked(_hornerPacked(b.packed, 964, 16, friAlpha)));
+        uint256 a482 = _new();
+        _setOne(a482);
+        uint256 base = _new();
+        _copy(base, friAlpha);
+        for (uint256 e = WIDTH; e != 0; e >>= 1) {
+            if (e & 1 == 1) _mul(a482, a482, base);
+            _mul(base, base, base);
+        }
+        _put(at, 10, _toPacked(a482));
+        _mul(a482, a482, a482);
+        _put(at, 11, _toPacked(a482));
     }
 
     /// The final polynomial and the query indices.
     function _writeTail(Begin memory b, uint256 fp) private pure {
         for (uint256 i; i < FINAL_LEN; i++) {
-            _packEf(fp + 32 * i, _efFromMont(b.finalPoly + 32 * i));
+            _storeWord(fp + 32 * i, _montToPacked(_word(b.finalPoly + 32 * i)));
         }
         uint256[] memory idx = b.indices;
         uint256 ix = fp + 32 * FINAL_LEN;
@@ -350,16 +353,11 @@ contract EpochVerifier is IVerifier {
         uint256 n; // queries in the batch
         uint256 batch; // calldata offset of the batch
         uint256 rowsAt;
-        uint256 zeta;
-        uint256 zetaNext;
-        uint256 friAlpha;
-        uint256 a;
-        uint256 b;
-        uint256 c;
-        uint256 a482;
-        uint256 a964;
+        uint256 zeta; // memory: ζ, ζω, friAlpha, A, B, C, α^482, α^964 (elements, 128 bytes each)
         uint256 powers; // memory: packed friAlpha^i, 3 words each
-        uint256 finalPoly; // memory: the 32 coefficients, 8 words each
+        uint256 finalPoly; // memory: the 32 coefficients as elements
+        uint256 betas; // memory: β_r, β_r², β_r⁴ for round r at 384·r
+        uint256 scratch; // memory: per-query temporaries (see `_query`)
         uint256[] traceIdx;
         bytes32[] traceLeaf;
         bytes32[] quotientLeaf;
@@ -373,6 +371,27 @@ contract EpochVerifier is IVerifier {
         uint256 quotientSiblings;
         uint256 quotientSiblingCount;
     }
+
+    // Offsets of the batch constants from `Q.zeta`.
+    uint256 internal constant K_ZETA_NEXT = 128;
+    uint256 internal constant K_ALPHA = 256;
+    uint256 internal constant K_A = 384;
+    uint256 internal constant K_B = 512;
+    uint256 internal constant K_C = 640;
+    uint256 internal constant K_A482 = 768;
+    uint256 internal constant K_A964 = 896;
+    // Offsets in `Q.scratch`: the current value, the group of a round (8 elements), its leaf
+    // preimage (8 words), then temporaries.
+    uint256 internal constant S_CUR = 0;
+    uint256 internal constant S_GROUP = 128;
+    uint256 internal constant S_LEAF = 1152;
+    uint256 internal constant S_T0 = 1408;
+    uint256 internal constant S_T1 = 1536;
+    uint256 internal constant S_T2 = 1664;
+    uint256 internal constant S_T3 = 1792;
+    uint256 internal constant S_T4 = 1920;
+    uint256 internal constant S_T5 = 2048;
+    uint256 internal constant S_SIZE = 2176;
 
     /// @notice Verifies a batch of FRI queries of `session` (`state` as `begin` emitted it,
     ///         `batch` from `vouch_prover::evm::calldata`).
@@ -438,29 +457,46 @@ contract EpochVerifier is IVerifier {
         if (next > end) revert BadShape("batch siblings");
     }
 
+    /// Unpacks the batch constants (the state words are canonical: `begin` wrote them and the
+    /// state hash binds them), the powers of friAlpha and of each round's beta.
     function _loadState(Q memory q) private pure {
-        q.zeta = _efFromPacked(_w(q.state, 5));
-        q.friAlpha = _efFromPacked(_w(q.state, 6));
-        q.a = _efFromPacked(_w(q.state, 7));
-        q.b = _efFromPacked(_w(q.state, 8));
-        q.c = _efFromPacked(_w(q.state, 9));
-        q.a482 = _efFromPacked(_w(q.state, 10));
-        q.a964 = _efFromPacked(_w(q.state, 11));
-        q.zetaNext = KoalaBear.extNew();
-        KoalaBear.extMulBase(q.zeta, _g(q.db), q.zetaNext);
-        q.finalPoly = _alloc(256 * FINAL_LEN);
-        for (uint256 i; i < FINAL_LEN; i++) {
-            _unpackTo(_w(q.state, 12 + 2 * q.rounds + i), q.finalPoly + 256 * i);
+        uint256 k = _alloc(1024);
+        q.zeta = k;
+        _fromPacked(k, _w(q.state, 5));
+        _mulBase(k + K_ZETA_NEXT, k, _g(q.db));
+        for (uint256 i = 2; i < 8; i++) {
+            _fromPacked(k + 128 * i, _w(q.state, 4 + i));
         }
+        q.finalPoly = _alloc(128 * FINAL_LEN);
+        for (uint256 i; i < FINAL_LEN; i++) {
+            _fromPacked(q.finalPoly + 128 * i, _w(q.state, 12 + 2 * q.rounds + i));
+        }
+        q.betas = _alloc(384 * q.rounds);
+        for (uint256 r; r < q.rounds; r++) {
+            uint256 beta = q.betas + 384 * r;
+            _fromPacked(beta, _w(q.state, 12 + q.rounds + r));
+            _mul(beta + 128, beta, beta);
+            _mul(beta + 256, beta + 128, beta + 128);
+        }
+        q.scratch = _alloc(S_SIZE);
         // friAlpha^i, i < 482, each as 3 words of 85-bit lanes (c0|c1|c2, c3|c4|c5, c6|c7).
         q.powers = _alloc(96 * WIDTH);
-        uint256 cur = KoalaBear.extNew();
-        _setC0(cur, 1);
-        uint256 nxt = KoalaBear.extNew();
-        for (uint256 i; i < WIDTH; i++) {
-            _packLanes(q.powers + 96 * i, cur);
-            KoalaBear.extMul(cur, q.friAlpha, nxt);
-            (cur, nxt) = (nxt, cur);
+        uint256 cur = q.scratch + S_CUR;
+        _setOne(cur);
+        uint256 alpha = k + K_ALPHA;
+        uint256 at = q.powers;
+        for (uint256 end = at + 96 * WIDTH; at < end; at += 96) {
+            assembly ("memory-safe") {
+                let lane := 0xffffffffffffffffffff
+                let w1 := mload(add(cur, 32))
+                // c_{2I+1} sits at bit 80 of word I: shifting its lane by 5 puts it at bit 85.
+                mstore(at, or(or(and(mload(cur), lane), shl(5, and(mload(cur), not(lane)))), shl(170, and(w1, lane))))
+                let w2 := mload(add(cur, 64))
+                mstore(add(at, 32), or(or(shr(80, w1), shl(85, and(w2, lane))), shl(170, shr(80, w2))))
+                let w3 := mload(add(cur, 96))
+                mstore(add(at, 64), or(and(w3, lane), shl(5, and(w3, not(lane)))))
+            }
+            _mul(cur, cur, alpha);
         }
     }
 
@@ -491,7 +527,9 @@ contract EpochVerifier is IVerifier {
                 idx[j] = q.roundIdx[r * q.n + j];
                 leaf[j] = q.roundLeaf[r * q.n + j];
             }
-            _multiproof(idx, leaf, depth, _w(q.state, 12 + r), q.roundSiblings[r], q.roundSiblingCount[r], "commit phase");
+            _multiproof(
+                idx, leaf, depth, _w(q.state, 12 + r), q.roundSiblings[r], q.roundSiblingCount[r], "commit phase"
+            );
         }
     }
 
@@ -508,56 +546,77 @@ contract EpochVerifier is IVerifier {
         uint256 row = q.rowsAt + j * ROW_BYTES;
         q.traceLeaf[j] = _hashCalldata(row, 4 * WIDTH);
         q.quotientLeaf[j] = _hashCalldata(row + 4 * WIDTH, 64);
-        // Reduced opening at x = 3·g_H^rev(idx).
-        uint256 cur = _reducedOpening(q, row, idx);
+        uint256 cur = q.scratch + S_CUR;
+        _reducedOpening(q, row, idx, cur);
         // Folding.
         uint256 ix = idx;
         uint256 lh = q.h;
         for (uint256 r; r < q.rounds; r++) {
             uint256 k = _arity(q.db, r);
-            (uint256 group, bytes32 leaf) = _group(q, j, r, cur, ix & ((1 << k) - 1), 1 << k);
+            bytes32 leaf = _group(q, j, r, ix & ((1 << k) - 1), 1 << k);
             ix >>= k;
             lh -= k;
             q.roundIdx[r * q.n + j] = ix;
             q.roundLeaf[r * q.n + j] = leaf;
-            cur = _foldRound(q, r, group, k, _pow(_gInv(lh + k), _rev(ix, lh)));
+            _foldGroup(q, r, k, _pow(_gInv(lh + k), _rev(ix, lh)));
         }
         // Final polynomial at x_f = g_lh^rev(ix).
-        uint256 xf = _pow(_g(lh), _rev(ix, lh));
-        uint256 eval = KoalaBear.extNew();
-        for (uint256 i = FINAL_LEN; i > 0; i--) {
-            KoalaBear.extMulBase(eval, xf, eval);
-            KoalaBear.extAdd(eval, q.finalPoly + 256 * (i - 1), eval);
-        }
-        if (!_extEq(eval, cur)) revert FinalPolynomialMismatch(pos);
+        if (!_finalPolyAgrees(q.finalPoly, _pow(_g(lh), _rev(ix, lh)), cur)) revert FinalPolynomialMismatch(pos);
     }
 
-    /// The group of round `r` for query `j`: its sibling values with `cur` at `posInGroup`,
-    /// as extension elements, and its leaf digest.
-    function _group(Q memory q, uint256 j, uint256 r, uint256 cur, uint256 posInGroup, uint256 arity)
+    /// Whether `Σ_i fp_i · x^i` (Horner over the 32 coefficients) equals `cur`.
+    function _finalPolyAgrees(uint256 fp, uint256 x, uint256 cur) private pure returns (bool ok) {
+        assembly ("memory-safe") {
+            let lane := 0xffffffffffffffffffff
+            let e0 := 0
+            let e1 := 0
+            let e2 := 0
+            let e3 := 0
+            // Lanes stay canonical: e·x + fp_i < p² + p < 2^80 per lane before reducing.
+            for { let f := add(fp, mul(128, 31)) } 1 { f := sub(f, 128) } {
+                let v := add(mul(e0, x), mload(f))
+                e0 := or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P)))
+                v := add(mul(e1, x), mload(add(f, 32)))
+                e1 := or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P)))
+                v := add(mul(e2, x), mload(add(f, 64)))
+                e2 := or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P)))
+                v := add(mul(e3, x), mload(add(f, 96)))
+                e3 := or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P)))
+                if eq(f, fp) { break }
+            }
+            ok := and(
+                and(eq(e0, mload(cur)), eq(e1, mload(add(cur, 32)))),
+                and(eq(e2, mload(add(cur, 64))), eq(e3, mload(add(cur, 96))))
+            )
+        }
+    }
+
+    /// The group of round `r` for query `j` into the scratch group: its sibling values with
+    /// the current value at `posInGroup`; returns its leaf digest.
+    function _group(Q memory q, uint256 j, uint256 r, uint256 posInGroup, uint256 arity)
         private
         pure
-        returns (uint256 group, bytes32 leaf)
+        returns (bytes32 leaf)
     {
-        group = _alloc(256 * arity);
-        uint256 leafBytes = _alloc(32 * arity);
+        uint256 s = q.scratch;
         uint256 sib = q.roundValues[r] + j * (arity - 1) * 32;
-        for (uint256 e; e < arity; e++) {
-            if (e == posInGroup) {
-                _extCopyTo(cur, group + 256 * e);
-                _storeWord(leafBytes + 32 * e, _efToMont(cur));
-            } else {
-                uint256 word;
-                assembly ("memory-safe") {
-                    word := calldataload(sib)
+        // unchecked: offsets below the scratch size and the calldata length (`_layout`).
+        unchecked {
+            for (uint256 e; e < arity; e++) {
+                uint256 slot = s + S_GROUP + 128 * e;
+                if (e == posInGroup) {
+                    _copy(slot, s + S_CUR);
+                    _storeWord(s + S_LEAF + 32 * e, _toMont(s + S_CUR));
+                } else {
+                    uint256 word = _word(sib);
+                    _storeWord(s + S_LEAF + 32 * e, word);
+                    _fromPacked(slot, _montToPacked(word));
+                    sib += 32;
                 }
-                _storeWord(leafBytes + 32 * e, word);
-                _extCopyTo(_efFromMont(sib), group + 256 * e);
-                sib += 32;
             }
         }
         assembly ("memory-safe") {
-            leaf := keccak256(leafBytes, shl(5, arity))
+            leaf := keccak256(add(s, S_LEAF), shl(5, arity))
         }
     }
 
@@ -566,108 +625,183 @@ contract EpochVerifier is IVerifier {
         return (w >> (224 - 32 * (pos % 8))) & 0xffffffff;
     }
 
-    function _reducedOpening(Q memory q, uint256 row, uint256 idx) private pure returns (uint256 ro) {
+    /// The DEEP quotient at x = 3·g_H^rev(idx) into `out`:
+    /// `[(A - S) + α^964·(C - S_q)]/(ζ - x) + α^482·(B - S)/(ζω - x)` with `S`, `S_q` the
+    /// opened row's sums in powers of friAlpha, as one fraction with a single inversion.
+    function _reducedOpening(Q memory q, uint256 row, uint256 idx, uint256 out) private pure {
         uint256 x = mulmod(3, _pow(_g(q.h), _rev(idx, q.h)), P);
-        uint256 s = _dot(q.powers, row, WIDTH);
-        uint256 sq = _dot(q.powers, row + 4 * WIDTH, 16);
-        uint256 d1 = _extCopy(q.zeta);
-        _setC0(d1, addmod(_c(d1, 0), P - x, P));
-        uint256 d2 = _extCopy(q.zetaNext);
-        _setC0(d2, addmod(_c(d2, 0), P - x, P));
+        uint256 k = q.zeta;
+        uint256 s = q.scratch;
+        uint256 d1 = s + S_T0;
+        uint256 d2 = s + S_T1;
+        _subBase(d1, k, x);
+        _subBase(d2, k + K_ZETA_NEXT, x);
         if (_isZero(d1) || _isZero(d2)) revert DeepPointCollision();
-        (uint256 i1, uint256 i2) = _inv2(d1, d2);
-        // n1 = (A - S) + α^964·(C - Sq); n2 = α^482·(B - S).
-        uint256 t = KoalaBear.extNew();
-        KoalaBear.extSub(q.c, sq, t);
-        uint256 n1 = KoalaBear.extNew();
-        KoalaBear.extMul(q.a964, t, n1);
-        KoalaBear.extSub(q.a, s, t);
-        KoalaBear.extAdd(n1, t, n1);
-        KoalaBear.extSub(q.b, s, t);
-        uint256 n2 = KoalaBear.extNew();
-        KoalaBear.extMul(q.a482, t, n2);
-        ro = KoalaBear.extNew();
-        KoalaBear.extMul(n1, i1, ro);
-        KoalaBear.extMul(n2, i2, t);
-        KoalaBear.extAdd(ro, t, ro);
+        uint256 n1 = s + S_T2;
+        uint256 t = s + S_T3;
+        uint256 n2 = s + S_T4;
+        // n1 = (A - S) + α^964·(C - S_q), n2 = α^482·(B - S).
+        _dot(t, q.powers, row + 4 * WIDTH, 16);
+        _sub(t, k + K_C, t); // lanes < 2p
+        _mul(n1, k + K_A964, t);
+        _dot(t, q.powers, row, WIDTH);
+        _sub(n2, k + K_B, t); // lanes < 2p
+        _mul(n2, k + K_A482, n2);
+        _sub(t, k + K_A, t);
+        _add(n1, n1, t); // lanes < 3p
+        // out = (n1·d2 + n2·d1) / (d1·d2).
+        _mul(n1, n1, d2);
+        _mul(n2, n2, d1);
+        _add(n1, n1, n2); // lanes < 2p
+        _mul(t, d1, d2);
+        _inv(t, t);
+        _mul(out, n1, t);
     }
 
-    /// `Σ_i friAlpha^i · row_i` over `count` Montgomery values at calldata `row`.
-    function _dot(uint256 powers, uint256 row, uint256 count) private pure returns (uint256 out) {
-        uint256 acc0;
-        uint256 acc1;
-        uint256 acc2;
+    /// `Σ_i friAlpha^i · row_i` over `count` Montgomery values at calldata `row`, into `out`.
+    /// Each power is 3 words of 85-bit lanes; a lane accumulates at most 482 products below
+    /// 2^62, so below 2^71: no carries between lanes.
+    function _dot(uint256 out, uint256 powers, uint256 row, uint256 count) private pure {
         assembly ("memory-safe") {
-            let m8 := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
-            let m16 := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
-            for { let i := 0 } lt(i, count) { i := add(i, 8) } {
-                let w := calldataload(add(row, mul(i, 4)))
-                w := or(and(shr(8, w), m8), shl(8, and(w, m8)))
-                w := or(and(shr(16, w), m16), shl(16, and(w, m16)))
-                let lanes := sub(count, i)
-                if gt(lanes, 8) { lanes := 8 }
-                for { let l := 0 } lt(l, lanes) { l := add(l, 1) } {
-                    let v := and(shr(sub(224, mul(l, 32)), w), 0xffffffff)
-                    let pw := add(powers, mul(add(i, l), 96))
-                    acc0 := add(acc0, mul(v, mload(pw)))
-                    acc1 := add(acc1, mul(v, mload(add(pw, 32))))
-                    acc2 := add(acc2, mul(v, mload(add(pw, 64))))
+            let acc0 := 0
+            let acc1 := 0
+            let acc2 := 0
+            let pw := powers
+            // 8 values per calldata word; the last word is partial unless 8 divides `count`.
+            // Full words add 4 products per accumulator update (fewer stack moves).
+            for { let end := add(row, mul(count, 4)) } lt(row, end) { row := add(row, 32) } {
+                let w := calldataload(row)
+                w := or(
+                    and(shr(8, w), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff),
+                    shl(8, and(w, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))
+                )
+                w := or(
+                    and(shr(16, w), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff),
+                    shl(16, and(w, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff))
+                )
+                let left := shr(2, sub(end, row))
+                if lt(left, 8) {
+                    for { let sh := 224 } left { left := sub(left, 1) } {
+                        let v := and(shr(sh, w), 0xffffffff)
+                        acc0 := add(acc0, mul(v, mload(pw)))
+                        acc1 := add(acc1, mul(v, mload(add(pw, 32))))
+                        acc2 := add(acc2, mul(v, mload(add(pw, 64))))
+                        pw := add(pw, 96)
+                        sh := sub(sh, 32)
+                    }
+                    break
                 }
+                {
+                    let v0 := shr(224, w)
+                    let v1 := and(shr(192, w), 0xffffffff)
+                    let v2 := and(shr(160, w), 0xffffffff)
+                    let v3 := and(shr(128, w), 0xffffffff)
+                    acc0 := add(
+                        acc0,
+                        add(
+                            add(mul(v0, mload(pw)), mul(v1, mload(add(pw, 96)))),
+                            add(mul(v2, mload(add(pw, 192))), mul(v3, mload(add(pw, 288))))
+                        )
+                    )
+                    acc1 := add(
+                        acc1,
+                        add(
+                            add(mul(v0, mload(add(pw, 32))), mul(v1, mload(add(pw, 128)))),
+                            add(mul(v2, mload(add(pw, 224))), mul(v3, mload(add(pw, 320))))
+                        )
+                    )
+                    acc2 := add(
+                        acc2,
+                        add(
+                            add(mul(v0, mload(add(pw, 64))), mul(v1, mload(add(pw, 160)))),
+                            add(mul(v2, mload(add(pw, 256))), mul(v3, mload(add(pw, 352))))
+                        )
+                    )
+                }
+                pw := add(pw, 384)
+                {
+                    let v0 := and(shr(96, w), 0xffffffff)
+                    let v1 := and(shr(64, w), 0xffffffff)
+                    let v2 := and(shr(32, w), 0xffffffff)
+                    let v3 := and(w, 0xffffffff)
+                    acc0 := add(
+                        acc0,
+                        add(
+                            add(mul(v0, mload(pw)), mul(v1, mload(add(pw, 96)))),
+                            add(mul(v2, mload(add(pw, 192))), mul(v3, mload(add(pw, 288))))
+                        )
+                    )
+                    acc1 := add(
+                        acc1,
+                        add(
+                            add(mul(v0, mload(add(pw, 32))), mul(v1, mload(add(pw, 128)))),
+                            add(mul(v2, mload(add(pw, 224))), mul(v3, mload(add(pw, 320))))
+                        )
+                    )
+                    acc2 := add(
+                        acc2,
+                        add(
+                            add(mul(v0, mload(add(pw, 64))), mul(v1, mload(add(pw, 160)))),
+                            add(mul(v2, mload(add(pw, 256))), mul(v3, mload(add(pw, 352))))
+                        )
+                    )
+                }
+                pw := add(pw, 384)
+            }
+            // The row is in Montgomery form: each sum times 2^-32 is the canonical coefficient.
+            let m85 := 0x1fffffffffffffffffffff
+            mstore(out, or(mulmod(and(acc0, m85), R_INV, P), shl(80, mulmod(and(shr(85, acc0), m85), R_INV, P))))
+            mstore(add(out, 32), or(mulmod(shr(170, acc0), R_INV, P), shl(80, mulmod(and(acc1, m85), R_INV, P))))
+            mstore(
+                add(out, 64),
+                or(mulmod(and(shr(85, acc1), m85), R_INV, P), shl(80, mulmod(shr(170, acc1), R_INV, P)))
+            )
+            mstore(
+                add(out, 96),
+                or(mulmod(and(acc2, m85), R_INV, P), shl(80, mulmod(and(shr(85, acc2), m85), R_INV, P)))
+            )
+        }
+    }
+
+    /// Folds the scratch group of round `r` (`2^k` values at the points `s·g_k^rev(e)`,
+    /// `sInv = s^-1`) at `β_r` into the current value: `k` steps of pairwise folds
+    /// `lo + hi + β·(lo - hi)/x`, i.e. twice Plonky3's `(lo + hi)/2 + β·(lo - hi)/(2x)`. The
+    /// fold is linear in the values, so the `2^k` this accumulates is divided out once at the end.
+    function _foldGroup(Q memory q, uint256 r, uint256 k, uint256 sInv) private pure {
+        uint256 s = q.scratch;
+        uint256 group = s + S_GROUP;
+        uint256 t = s + S_T0;
+        uint256 bx = s + S_T1;
+        // unchecked: offsets below the scratch size, k ≤ 3.
+        unchecked {
+            for (uint256 l; l < k; l++) {
+                uint256 bits = k - l; // points of this step: s_l·g_bits^rev_bits(e)
+                uint256 beta = q.betas + 384 * r + 128 * l; // β^(2^l)
+                for (uint256 i; i < (uint256(1) << (bits - 1)); i++) {
+                    // x^-1 = s_l^-1 · g_bits^-rev_{bits-1}(i)
+                    uint256 e = _rev(i, bits - 1) << (3 - bits);
+                    _mulBase(bx, beta, mulmod(sInv, (G3_INV_POWERS >> (32 * e)) & 0xffffffff, P));
+                    uint256 lo = group + 256 * i;
+                    _sub(t, lo, lo + 128); // lanes < 2p
+                    _mul(t, t, bx);
+                    // group[i] = lo + hi + t, lanes < 3p, reduced. Slot i was read by pair ⌊i/2⌋ ≤ i.
+                    assembly ("memory-safe") {
+                        let lane := 0xffffffffffffffffffff
+                        let dst := add(group, shl(7, i))
+                        let v := add(add(mload(lo), mload(add(lo, 128))), mload(t))
+                        mstore(dst, or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
+                        v := add(add(mload(add(lo, 32)), mload(add(lo, 160))), mload(add(t, 32)))
+                        mstore(add(dst, 32), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
+                        v := add(add(mload(add(lo, 64)), mload(add(lo, 192))), mload(add(t, 64)))
+                        mstore(add(dst, 64), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
+                        v := add(add(mload(add(lo, 96)), mload(add(lo, 224))), mload(add(t, 96)))
+                        mstore(add(dst, 96), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
+                    }
+                }
+                sInv = mulmod(sInv, sInv, P);
             }
         }
-        out = KoalaBear.extNew();
-        uint256 mask = (1 << 85) - 1;
-        uint256[8] memory lanes = [
-            acc0 & mask,
-            (acc0 >> 85) & mask,
-            acc0 >> 170,
-            acc1 & mask,
-            (acc1 >> 85) & mask,
-            acc1 >> 170,
-            acc2 & mask,
-            (acc2 >> 85) & mask
-        ];
-        for (uint256 c; c < 8; c++) {
-            _setC(out, c, mulmod(lanes[c] % P, R_INV, P));
-        }
-    }
-
-    function _foldRound(Q memory q, uint256 r, uint256 group, uint256 k, uint256 sInv) private pure returns (uint256) {
-        return _foldGroup(group, k, sInv, _efFromPacked(_w(q.state, 12 + q.rounds + r)));
-    }
-
-    /// Folds a group of `2^k` values (points `s·g_k^rev(e)`, `sInv = s^-1`) at `beta`: `k`
-    /// pairwise folds `(lo + hi)/2 + β·(lo - hi)/(2x)` with `β, β², β⁴`.
-    function _foldGroup(uint256 group, uint256 k, uint256 sInv, uint256 beta) private pure returns (uint256) {
-        uint256 b = _extCopy(beta);
-        uint256 tmp = KoalaBear.extNew();
-        uint256 scratch = _alloc(512);
-        for (uint256 l; l < k; l++) {
-            uint256 bits = k - l; // points of this step: s_l·g_bits^rev_bits(e)
-            for (uint256 i; i < (uint256(1) << (bits - 1)); i++) {
-                // x^-1 = s_l^-1 · g_bits^-rev_{bits-1}(i)
-                uint256 e = _rev(i, bits - 1) << (3 - bits);
-                _foldPair(group, i, mulmod(sInv, (G3_INV_POWERS >> (32 * e)) & 0xffffffff, P), b, scratch);
-            }
-            sInv = mulmod(sInv, sInv, P);
-            KoalaBear.extMul(b, b, tmp);
-            _extCopyTo(tmp, b);
-        }
-        return _extCopy(group);
-    }
-
-    /// `group[i] = (lo + hi)/2 + β·(lo - hi)·x^-1/2` for `lo, hi = group[2i], group[2i+1]`.
-    function _foldPair(uint256 group, uint256 i, uint256 xInv, uint256 beta, uint256 scratch) private pure {
-        uint256 lo = group + 512 * i;
-        uint256 hi = lo + 256;
-        uint256 diff = scratch;
-        uint256 tmp = scratch + 256;
-        KoalaBear.extSub(lo, hi, diff);
-        KoalaBear.extMulBase(diff, xInv, diff);
-        KoalaBear.extMul(diff, beta, tmp);
-        KoalaBear.extAdd(lo, hi, diff);
-        KoalaBear.extAdd(diff, tmp, diff);
-        KoalaBear.extMulBase(diff, INV2, group + 256 * i);
+        _mulBase(s + S_CUR, group, _pow(INV2, k));
     }
 
     /// Plonky3's `verify_multi_batch` for one tree: sorted unique leaves, level-major siblings.
@@ -799,8 +933,11 @@ contract EpochVerifier is IVerifier {
     }
 
     function _rev(uint256 x, uint256 bits) private pure returns (uint256 r) {
-        for (uint256 i; i < bits; i++) {
-            r = (r << 1) | ((x >> i) & 1);
+        assembly ("memory-safe") {
+            for {} bits { bits := sub(bits, 1) } {
+                r := or(shl(1, r), and(x, 1))
+                x := shr(1, x)
+            }
         }
     }
 
@@ -817,6 +954,12 @@ contract EpochVerifier is IVerifier {
     function _w(uint256 state, uint256 i) private pure returns (uint256 v) {
         assembly ("memory-safe") {
             v := calldataload(add(state, mul(i, 32)))
+        }
+    }
+
+    function _word(uint256 at) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := calldataload(at)
         }
     }
 
@@ -874,86 +1017,49 @@ contract EpochVerifier is IVerifier {
         return mulmod(m, R_INV, P);
     }
 
-    function _checkCanonical(uint256 at) private pure {
-        for (uint256 i; i < 8; i++) {
-            uint256 m = _le32(at + 4 * i);
-            if (m >= P) revert NotCanonical(m);
-        }
-    }
-
-    uint256 internal constant M8 = 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff;
-    uint256 internal constant M16 = 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff;
-
-    /// Swaps the bytes of each 32-bit lane (8 little-endian u32 ↔ 8 big-endian u32).
-    function _bswapLanes(uint256 w) private pure returns (uint256) {
-        w = ((w >> 8) & M8) | ((w & M8) << 8);
-        return ((w >> 16) & M16) | ((w & M16) << 16);
-    }
-
     /// 8 Montgomery little-endian coefficients → 8 canonical big-endian ones; reverts on a
     /// value that is not below `p` (Plonky3's deserializer refuses those too).
     function _montToPacked(uint256 w) private pure returns (uint256 out) {
-        w = _bswapLanes(w);
         uint256 bad;
         assembly ("memory-safe") {
-            for { let sh := 0 } lt(sh, 256) { sh := add(sh, 32) } {
-                let m := and(shr(sh, w), 0xffffffff)
-                if iszero(lt(m, P)) { bad := or(m, 0x100000000) }
-                out := or(out, shl(sh, mulmod(m, R_INV, P)))
+            // Byte swap of each 32-bit lane.
+            let m8 := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
+            w := or(and(shr(8, w), m8), shl(8, and(w, m8)))
+            let m16 := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
+            w := or(and(shr(16, w), m16), shl(16, and(w, m16)))
+            // Canonical check of the 8 lanes at once: with every other lane in a 64-bit slot,
+            // lane + (2^32 - p) carries into the slot's bit 32 exactly when lane ≥ p.
+            let even := 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff
+            let k := 0x0000000080ffffff0000000080ffffff0000000080ffffff0000000080ffffff
+            bad := and(
+                or(add(and(w, even), k), add(and(shr(32, w), even), k)),
+                0x0000000100000000000000010000000000000001000000000000000100000000
+            )
+            let m32 := 0xffffffff
+            out := or(
+                or(
+                    or(shl(224, mulmod(shr(224, w), R_INV, P)), shl(192, mulmod(and(shr(192, w), m32), R_INV, P))),
+                    or(
+                        shl(160, mulmod(and(shr(160, w), m32), R_INV, P)),
+                        shl(128, mulmod(and(shr(128, w), m32), R_INV, P))
+                    )
+                ),
+                or(
+                    or(
+                        shl(96, mulmod(and(shr(96, w), m32), R_INV, P)),
+                        shl(64, mulmod(and(shr(64, w), m32), R_INV, P))
+                    ),
+                    or(shl(32, mulmod(and(shr(32, w), m32), R_INV, P)), mulmod(and(w, m32), R_INV, P))
+                )
+            )
+        }
+        if (bad != 0) {
+            // Report the first offending value (`w` holds the values themselves by now).
+            for (uint256 sh = 224;; sh -= 32) {
+                uint256 m = (w >> sh) & 0xffffffff;
+                if (m >= P) revert NotCanonical(m);
             }
         }
-        if (bad != 0) revert NotCanonical(bad & 0xffffffff);
-    }
-
-    /// An extension element from 32 bytes of Montgomery little-endian coefficients.
-    function _efFromMont(uint256 at) private pure returns (uint256 e) {
-        uint256 w;
-        assembly ("memory-safe") {
-            w := calldataload(at)
-        }
-        return _efFromPacked(_montToPacked(w));
-    }
-
-    /// An extension element as 32 bytes of Montgomery little-endian coefficients.
-    function _efToMont(uint256 e) private pure returns (uint256 w) {
-        assembly ("memory-safe") {
-            for { let c := 0 } lt(c, 8) { c := add(c, 1) } {
-                w := or(w, shl(sub(224, shl(5, c)), mulmod(mload(add(e, shl(5, c))), R, P)))
-            }
-        }
-        return _bswapLanes(w);
-    }
-
-    /// An extension element from a packed word (8 big-endian u32, c0 first).
-    function _efFromPacked(uint256 w) private pure returns (uint256 e) {
-        e = KoalaBear.extNew();
-        _unpackTo(w, e);
-    }
-
-    function _unpackTo(uint256 w, uint256 e) private pure {
-        uint256 bad;
-        assembly ("memory-safe") {
-            for { let c := 0 } lt(c, 8) { c := add(c, 1) } {
-                let v := and(shr(sub(224, shl(5, c)), w), 0xffffffff)
-                if iszero(lt(v, P)) { bad := or(v, 0x100000000) }
-                mstore(add(e, shl(5, c)), v)
-            }
-        }
-        if (bad != 0) revert NotCanonical(bad & 0xffffffff);
-    }
-
-    function _packEf(uint256 at, uint256 e) private pure {
-        uint256 w;
-        for (uint256 i; i < 8; i++) {
-            w |= _c(e, i) << (224 - 32 * i);
-        }
-        _storeWord(at, w);
-    }
-
-    function _packLanes(uint256 at, uint256 e) private pure {
-        _storeWord(at, _c(e, 0) | (_c(e, 1) << 85) | (_c(e, 2) << 170));
-        _storeWord(at + 32, _c(e, 3) | (_c(e, 4) << 85) | (_c(e, 5) << 170));
-        _storeWord(at + 64, _c(e, 6) | (_c(e, 7) << 85));
     }
 
     /// Checks and converts the 980 opened values to packed canonical words (8 big-endian u32
@@ -961,12 +1067,10 @@ contract EpochVerifier is IVerifier {
     function _convertOpened(Begin memory b) private pure {
         uint256 packed = _alloc(32 * OPENED);
         uint256 opened = b.opened;
-        for (uint256 i; i < OPENED; i++) {
-            uint256 w;
-            assembly ("memory-safe") {
-                w := calldataload(add(opened, shl(5, i)))
+        unchecked {
+            for (uint256 i; i < 32 * OPENED; i += 32) {
+                _storeWord(packed + i, _montToPacked(_word(opened + i)));
             }
-            _storeWord(packed + 32 * i, _montToPacked(w));
         }
         uint256 input = _alloc(32 * 968 + 4 * NUM_PV + 32);
         assembly ("memory-safe") {
@@ -979,125 +1083,287 @@ contract EpochVerifier is IVerifier {
     /// Horner in `x` over `count` packed elements starting at element `first` of `buf`:
     /// `Σ_i x^i · e_{first+i}`.
     function _hornerPacked(uint256 buf, uint256 first, uint256 count, uint256 x) private pure returns (uint256 acc) {
-        acc = KoalaBear.extNew();
-        uint256 tmp = KoalaBear.extNew();
-        for (uint256 i = count; i > 0; i--) {
-            KoalaBear.extMul(acc, x, tmp);
-            uint256 at = buf + 32 * (first + i - 1);
-            assembly ("memory-safe") {
-                let w := mload(at)
-                for { let c := 0 } lt(c, 8) { c := add(c, 1) } {
-                    let o := shl(5, c)
-                    mstore(add(acc, o), addmod(mload(add(tmp, o)), and(shr(sub(224, o), w), 0xffffffff), P))
+        acc = _new();
+        unchecked {
+            uint256 lo = buf + 32 * first;
+            for (uint256 at = lo + 32 * count; at > lo;) {
+                at -= 32;
+                _mul(acc, acc, x);
+                // acc += e: canonical + canonical, lanes < 2p (a valid `_mul` input).
+                assembly ("memory-safe") {
+                    let w := mload(at)
+                    let m := 0xffffffff
+                    mstore(acc, add(mload(acc), or(shr(224, w), shl(80, and(shr(192, w), m)))))
+                    mstore(
+                        add(acc, 32),
+                        add(mload(add(acc, 32)), or(and(shr(160, w), m), shl(80, and(shr(128, w), m))))
+                    )
+                    mstore(add(acc, 64), add(mload(add(acc, 64)), or(and(shr(96, w), m), shl(80, and(shr(64, w), m)))))
+                    mstore(add(acc, 96), add(mload(add(acc, 96)), or(and(shr(32, w), m), shl(80, and(w, m)))))
                 }
+            }
+        }
+        _mulBase(acc, acc, 1); // reduces the lanes
+    }
+
+    // ================================================================ extension arithmetic
+    //
+    // An element of F[X]/(X^8 - 3) lives in memory as 4 words (128 bytes): word I holds
+    // c_{2I} + c_{2I+1}·2^80, two 80-bit lanes. Lanes are canonical (< p) unless a comment
+    // says otherwise ("lanes < 2p" after an unreduced addition or subtraction).
+
+    /// A zeroed element.
+    function _new() private pure returns (uint256 r) {
+        assembly ("memory-safe") {
+            r := mload(0x40)
+            mstore(0x40, add(r, 128))
+            calldatacopy(r, calldatasize(), 128)
+        }
+    }
+
+    function _copy(uint256 r, uint256 a) private pure {
+        assembly ("memory-safe") {
+            mcopy(r, a, 128)
+        }
+    }
+
+    function _setOne(uint256 r) private pure {
+        assembly ("memory-safe") {
+            mstore(r, 1)
+            mstore(add(r, 32), 0)
+            mstore(add(r, 64), 0)
+            mstore(add(r, 96), 0)
+        }
+    }
+
+    /// 8 canonical words at `e` (coefficient 0 first) → an element, in place (word I is
+    /// written after words 2I and 2I+1 are read, and word I ≤ 2I was read before).
+    function _from8(uint256 e) private pure {
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, 128) { i := add(i, 32) } {
+                let at := add(e, shl(1, i))
+                mstore(add(e, i), or(mload(at), shl(80, mload(add(at, 32)))))
             }
         }
     }
 
-    function _c(uint256 e, uint256 i) private pure returns (uint256 v) {
+    /// A packed word (8 big-endian u32, c0 first, canonical) → an element.
+    function _fromPacked(uint256 r, uint256 w) private pure {
         assembly ("memory-safe") {
-            v := mload(add(e, mul(i, 32)))
+            let m := 0xffffffff
+            mstore(r, or(shr(224, w), shl(80, and(shr(192, w), m))))
+            mstore(add(r, 32), or(and(shr(160, w), m), shl(80, and(shr(128, w), m))))
+            mstore(add(r, 64), or(and(shr(96, w), m), shl(80, and(shr(64, w), m))))
+            mstore(add(r, 96), or(and(shr(32, w), m), shl(80, and(w, m))))
         }
     }
 
-    function _setC(uint256 e, uint256 i, uint256 v) private pure {
+    /// An element → a packed word (8 big-endian u32, c0 first).
+    function _toPacked(uint256 a) private pure returns (uint256 w) {
         assembly ("memory-safe") {
-            mstore(add(e, mul(i, 32)), v)
+            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
+                let x := mload(add(a, shl(5, i)))
+                let sh := sub(224, shl(6, i))
+                w := or(w, or(shl(sh, and(x, 0xffffffffffffffffffff)), shl(sub(sh, 32), shr(80, x))))
+            }
         }
     }
 
-    function _setC0(uint256 e, uint256 v) private pure {
-        _setC(e, 0, v);
-    }
-
-    function _extCopy(uint256 a) private pure returns (uint256 r) {
-        r = KoalaBear.extNew();
-        _extCopyTo(a, r);
-    }
-
-    function _extCopyTo(uint256 a, uint256 r) private pure {
+    /// An element → 32 bytes of Montgomery little-endian coefficients (as Plonky3 hashes it).
+    function _toMont(uint256 a) private pure returns (uint256 w) {
         assembly ("memory-safe") {
-            mcopy(r, a, 256)
+            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
+                let x := mload(add(a, shl(5, i)))
+                let sh := sub(224, shl(6, i))
+                w := or(
+                    w,
+                    or(
+                        shl(sh, mulmod(and(x, 0xffffffffffffffffffff), R, P)),
+                        shl(sub(sh, 32), mulmod(shr(80, x), R, P))
+                    )
+                )
+            }
+            let m8 := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
+            w := or(and(shr(8, w), m8), shl(8, and(w, m8)))
+            let m16 := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
+            w := or(and(shr(16, w), m16), shl(16, and(w, m16)))
+        }
+    }
+
+    /// `r = a·b` (`r` may alias either). Kronecker substitution: the product of words I and J
+    /// has lanes at bits 0, 80, 160 holding c_{2I}d_{2J}, c_{2I}d_{2J+1} + c_{2I+1}d_{2J},
+    /// c_{2I+1}d_{2J+1}; `u_S` sums the products with I + J ≡ S (mod 4), times 3 (X^8 = 3) when
+    /// I + J ≥ 4, and lane 160 of `u_{S-1}` belongs to lane 0 of `u_S` (of `u_0`: ×3 again).
+    /// Bound: with input lanes < 2^35 a result lane gathers at most 22 products below 2^70
+    /// (lane 0 of `u_0`: 1 + 3·3 direct, 3·4 from `u_3`), below 2^75: lanes never carry.
+    function _mul(uint256 r, uint256 a, uint256 b) private pure {
+        assembly ("memory-safe") {
+            let u0
+            let u1
+            let u2
+            let u3
+            {
+                let b0 := mload(b)
+                let b1 := mload(add(b, 32))
+                let b2 := mload(add(b, 64))
+                let b3 := mload(add(b, 96))
+                let x := mload(a)
+                u0 := mul(x, b0)
+                u1 := mul(x, b1)
+                u2 := mul(x, b2)
+                u3 := mul(x, b3)
+                x := mload(add(a, 32))
+                u1 := add(u1, mul(x, b0))
+                u2 := add(u2, mul(x, b1))
+                u3 := add(u3, mul(x, b2))
+                u0 := add(u0, mul(mul(3, x), b3))
+                x := mload(add(a, 64))
+                u2 := add(u2, mul(x, b0))
+                u3 := add(u3, mul(x, b1))
+                x := mul(3, x)
+                u0 := add(u0, mul(x, b2))
+                u1 := add(u1, mul(x, b3))
+                x := mload(add(a, 96))
+                u3 := add(u3, mul(x, b0))
+                x := mul(3, x)
+                u0 := add(u0, mul(x, b1))
+                u1 := add(u1, mul(x, b2))
+                u2 := add(u2, mul(x, b3))
+            }
+            let lane := 0xffffffffffffffffffff
+            let v := add(u3, shr(160, u2))
+            mstore(add(r, 96), or(mod(and(v, lane), P), shl(80, mod(and(shr(80, v), lane), P))))
+            v := add(u2, shr(160, u1))
+            mstore(add(r, 64), or(mod(and(v, lane), P), shl(80, mod(and(shr(80, v), lane), P))))
+            v := add(u1, shr(160, u0))
+            mstore(add(r, 32), or(mod(and(v, lane), P), shl(80, mod(and(shr(80, v), lane), P))))
+            v := add(u0, mul(3, shr(160, u3)))
+            mstore(r, or(mod(and(v, lane), P), shl(80, mod(and(shr(80, v), lane), P))))
+        }
+    }
+
+    /// `r = a·s` for a base-field `s`, reduced (`r` may alias `a`; lanes of `a` < 2^49).
+    function _mulBase(uint256 r, uint256 a, uint256 s) private pure {
+        assembly ("memory-safe") {
+            let lane := 0xffffffffffffffffffff
+            let v := mul(mload(a), s)
+            mstore(r, or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
+            v := mul(mload(add(a, 32)), s)
+            mstore(add(r, 32), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
+            v := mul(mload(add(a, 64)), s)
+            mstore(add(r, 64), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
+            v := mul(mload(add(a, 96)), s)
+            mstore(add(r, 96), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
+        }
+    }
+
+    /// `r = a + b`, unreduced: lanes are the sums of the lanes.
+    function _add(uint256 r, uint256 a, uint256 b) private pure {
+        assembly ("memory-safe") {
+            mstore(r, add(mload(a), mload(b)))
+            mstore(add(r, 32), add(mload(add(a, 32)), mload(add(b, 32))))
+            mstore(add(r, 64), add(mload(add(a, 64)), mload(add(b, 64))))
+            mstore(add(r, 96), add(mload(add(a, 96)), mload(add(b, 96))))
+        }
+    }
+
+    /// `r = a - b`, unreduced: lanes `a + p - b` (`b` canonical).
+    function _sub(uint256 r, uint256 a, uint256 b) private pure {
+        assembly ("memory-safe") {
+            let pp := 0x7f0000010000000000007f000001 // p in both lanes
+            mstore(r, add(mload(a), sub(pp, mload(b))))
+            mstore(add(r, 32), add(mload(add(a, 32)), sub(pp, mload(add(b, 32)))))
+            mstore(add(r, 64), add(mload(add(a, 64)), sub(pp, mload(add(b, 64)))))
+            mstore(add(r, 96), add(mload(add(a, 96)), sub(pp, mload(add(b, 96)))))
+        }
+    }
+
+    /// `r = a - v` for a base-field `v < p`.
+    function _subBase(uint256 r, uint256 a, uint256 v) private pure {
+        assembly ("memory-safe") {
+            mcopy(r, a, 128)
+            let w := mload(r)
+            let lane := 0xffffffffffffffffffff
+            mstore(r, or(and(w, not(lane)), addmod(and(w, lane), sub(P, v), P)))
         }
     }
 
     function _isZero(uint256 a) private pure returns (bool z) {
-        z = true;
-        for (uint256 i; i < 8; i++) {
-            if (_c(a, i) != 0) return false;
+        assembly ("memory-safe") {
+            z := iszero(or(or(mload(a), mload(add(a, 32))), or(mload(add(a, 64)), mload(add(a, 96)))))
         }
     }
 
-    function _extEq(uint256 a, uint256 b) private pure returns (bool) {
-        for (uint256 i; i < 8; i++) {
-            if (_c(a, i) != _c(b, i)) return false;
-        }
-        return true;
-    }
-
-    /// `a^(2^k)` by `k` squarings.
-    function _extPow2k(uint256 a, uint256 k) private pure returns (uint256 r) {
-        r = _extCopy(a);
-        uint256 tmp = KoalaBear.extNew();
-        for (uint256 i; i < k; i++) {
-            KoalaBear.extMul(r, r, tmp);
-            _extCopyTo(tmp, r);
+    function _eq(uint256 a, uint256 b) private pure returns (bool e) {
+        assembly ("memory-safe") {
+            e := and(
+                and(eq(mload(a), mload(b)), eq(mload(add(a, 32)), mload(add(b, 32)))),
+                and(eq(mload(add(a, 64)), mload(add(b, 64))), eq(mload(add(a, 96)), mload(add(b, 96))))
+            )
         }
     }
 
-    function _extPow(uint256 a, uint256 e) private pure returns (uint256 r) {
-        r = KoalaBear.extNew();
-        _setC0(r, 1);
-        uint256 base = _extCopy(a);
-        uint256 tmp = KoalaBear.extNew();
-        while (e != 0) {
-            if (e & 1 == 1) {
-                KoalaBear.extMul(r, base, tmp);
-                _extCopyTo(tmp, r);
+    /// Frobenius `r = a^(p^k)`: coefficient `i` times `ω^(k·i)`.
+    function _frob(uint256 r, uint256 a, uint256 k) private pure {
+        assembly ("memory-safe") {
+            let m := 0xffffffff
+            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
+                let x := mload(add(a, shl(5, i)))
+                let t0 := and(shr(shl(5, mod(mul(k, shl(1, i)), 8)), FROB), m)
+                let t1 := and(shr(shl(5, mod(mul(k, add(shl(1, i), 1)), 8)), FROB), m)
+                mstore(
+                    add(r, shl(5, i)),
+                    or(mulmod(and(x, 0xffffffffffffffffffff), t0, P), shl(80, mulmod(shr(80, x), t1, P)))
+                )
             }
-            KoalaBear.extMul(base, base, tmp);
-            _extCopyTo(tmp, base);
-            e >>= 1;
         }
     }
 
-    /// Frobenius `a ↦ a^(p^k)`: coefficient `i` times `ω^(k·i)`.
-    function _frob(uint256 a, uint256 k) private pure returns (uint256 r) {
-        r = KoalaBear.extNew();
-        for (uint256 i; i < 8; i++) {
-            uint256 tw = (FROB >> (32 * ((k * i) % 8))) & 0xffffffff;
-            _setC(r, i, mulmod(_c(a, i), tw, P));
+    /// `r = a^-1` (`a` ≠ 0 canonical, `r` may alias it) through the norm: `u = a^(p + … + p^7)`,
+    /// `N(a) = a·u ∈ F`, `a^-1 = u / N(a)`. Uses 512 bytes past the free memory pointer.
+    function _inv(uint256 r, uint256 a) private pure {
+        uint256 f1;
+        assembly ("memory-safe") {
+            f1 := mload(0x40)
         }
-    }
-
-    /// `a^-1` through the norm: `u = a^(p + … + p^7)`, `N(a) = a·u ∈ F`, `a^-1 = u / N(a)`.
-    function _extInv(uint256 a) private pure returns (uint256 r) {
-        uint256 f1 = _frob(a, 1);
-        uint256 f12 = KoalaBear.extNew();
-        KoalaBear.extMul(f1, _frob(f1, 1), f12);
-        uint256 f1234 = KoalaBear.extNew();
-        KoalaBear.extMul(f12, _frob(f12, 2), f1234);
-        uint256 u = KoalaBear.extNew();
-        KoalaBear.extMul(f1234, _frob(f12, 4), u);
-        uint256 tmp = KoalaBear.extNew();
-        KoalaBear.extMul(u, _frob(f1, 6), tmp);
-        // N(a) = (a·u)_0.
-        uint256 norm = mulmod(_c(a, 0), _c(tmp, 0), P);
-        for (uint256 i = 1; i < 8; i++) {
-            norm = addmod(norm, mulmod(3, mulmod(_c(a, i), _c(tmp, 8 - i), P), P), P);
+        uint256 f12 = f1 + 128;
+        uint256 u = f1 + 256;
+        uint256 t = f1 + 384;
+        _frob(f1, a, 1);
+        _frob(t, f1, 1);
+        _mul(f12, f1, t); // a^(p + p²)
+        _frob(t, f12, 2);
+        _mul(u, f12, t); // a^(p + … + p⁴)
+        _frob(t, f12, 4);
+        _mul(u, u, t); // a^(p + … + p⁶)
+        _frob(t, f1, 6);
+        _mul(u, u, t); // a^(p + … + p⁷)
+        uint256 norm;
+        assembly ("memory-safe") {
+            // N(a) = (a·u)_0 = a0·u0 + 3·Σ_{i≥1} a_i·u_{8-i}: 22 products below 2^62 at most.
+            let lane := 0xffffffffffffffffffff
+            let a0 := mload(a)
+            let a1 := mload(add(a, 32))
+            let a2 := mload(add(a, 64))
+            let a3 := mload(add(a, 96))
+            let u0 := mload(u)
+            let u1 := mload(add(u, 32))
+            let u2 := mload(add(u, 64))
+            let u3 := mload(add(u, 96))
+            let s :=
+                add(
+                    add(
+                        add(mul(shr(80, a0), shr(80, u3)), mul(and(a1, lane), and(u3, lane))),
+                        mul(shr(80, a1), shr(80, u2))
+                    ),
+                    add(
+                        add(mul(and(a2, lane), and(u2, lane)), mul(shr(80, a2), shr(80, u1))),
+                        add(mul(and(a3, lane), and(u1, lane)), mul(shr(80, a3), shr(80, u0)))
+                    )
+                )
+            norm := mod(add(mul(and(a0, lane), and(u0, lane)), mul(3, s)), P)
         }
-        r = KoalaBear.extNew();
-        KoalaBear.extMulBase(tmp, KoalaBear.inv(norm), r);
-    }
-
-    /// `(1/a, 1/b)` with one inversion.
-    function _inv2(uint256 a, uint256 b) private pure returns (uint256 ia, uint256 ib) {
-        uint256 ab = KoalaBear.extNew();
-        KoalaBear.extMul(a, b, ab);
-        uint256 inv = _extInv(ab);
-        ia = KoalaBear.extNew();
-        KoalaBear.extMul(b, inv, ia);
-        ib = KoalaBear.extNew();
-        KoalaBear.extMul(a, inv, ib);
+        if (norm == 0) revert BadShape("inverse of zero");
+        _mulBase(r, u, _pow(norm, P - 2));
     }
 }
