@@ -358,11 +358,9 @@ contract EpochVerifier is IVerifier {
         uint256 finalPoly; // memory: the 32 coefficients as elements
         uint256 betas; // memory: β_r, β_r², β_r⁴ for round r at 384·r
         uint256 scratch; // memory: per-query temporaries (see `_query`)
-        uint256[] traceIdx;
-        bytes32[] traceLeaf;
-        bytes32[] quotientLeaf;
-        uint256[] roundIdx; // [r * n + j]
-        bytes32[] roundLeaf;
+        uint256 traceNodes; // memory: per query (index, leaf digest), 64 bytes (see `_multiproof`)
+        uint256 quotientNodes; // memory: as `traceNodes`
+        uint256 roundNodes; // memory: as `traceNodes`, query j of round r at 64·(r·n + j)
         uint256[] roundValues; // calldata offset of round r's sibling values
         uint256[] roundSiblings; // calldata offset of round r's Merkle siblings (after the count)
         uint256[] roundSiblingCount;
@@ -479,85 +477,168 @@ contract EpochVerifier is IVerifier {
             _mul(beta + 256, beta + 128, beta + 128);
         }
         q.scratch = _alloc(S_SIZE);
-        // friAlpha^i, i < 482, each as 3 words of 85-bit lanes (c0|c1|c2, c3|c4|c5, c6|c7).
         q.powers = _alloc(96 * WIDTH);
-        uint256 cur = q.scratch + S_CUR;
-        _setOne(cur);
-        uint256 alpha = k + K_ALPHA;
-        uint256 at = q.powers;
-        for (uint256 end = at + 96 * WIDTH; at < end; at += 96) {
-            assembly ("memory-safe") {
-                let lane := 0xffffffffffffffffffff
-                let w1 := mload(add(cur, 32))
+        _powers(q.powers, k + K_ALPHA);
+    }
+
+    /// friAlpha^i, i < 482, each as 3 words of 85-bit lanes (c0|c1|c2, c3|c4|c5, c6|c7), at
+    /// `at`. The running power stays on the stack; each step is `_mul` by the element at
+    /// `alpha` with 3·alpha (lanes < 2^33: the bounds of `_mul` hold) taken for the products
+    /// that wrap past X^8 = 3. Uses 128 bytes past the free memory pointer.
+    function _powers(uint256 at, uint256 alpha) private pure {
+        assembly ("memory-safe") {
+            let a3 := mload(0x40)
+            mstore(a3, mul(3, mload(alpha)))
+            mstore(add(a3, 32), mul(3, mload(add(alpha, 32))))
+            mstore(add(a3, 64), mul(3, mload(add(alpha, 64))))
+            mstore(add(a3, 96), mul(3, mload(add(alpha, 96))))
+            let c0 := 1
+            let c1 := 0
+            let c2 := 0
+            let c3 := 0
+            for { let end := add(at, mul(96, WIDTH)) } lt(at, end) { at := add(at, 96) } {
                 // c_{2I+1} sits at bit 80 of word I: shifting its lane by 5 puts it at bit 85.
-                mstore(at, or(or(and(mload(cur), lane), shl(5, and(mload(cur), not(lane)))), shl(170, and(w1, lane))))
-                let w2 := mload(add(cur, 64))
-                mstore(add(at, 32), or(or(shr(80, w1), shl(85, and(w2, lane))), shl(170, shr(80, w2))))
-                let w3 := mload(add(cur, 96))
-                mstore(add(at, 64), or(and(w3, lane), shl(5, and(w3, not(lane)))))
+                mstore(
+                    at,
+                    or(
+                        or(and(c0, 0xffffffffffffffffffff), shl(5, and(c0, not(0xffffffffffffffffffff)))),
+                        shl(170, and(c1, 0xffffffffffffffffffff))
+                    )
+                )
+                mstore(
+                    add(at, 32),
+                    or(or(shr(80, c1), shl(85, and(c2, 0xffffffffffffffffffff))), shl(170, shr(80, c2)))
+                )
+                mstore(add(at, 64), or(and(c3, 0xffffffffffffffffffff), shl(5, and(c3, not(0xffffffffffffffffffff)))))
+                let u0 :=
+                    add(
+                        add(mul(c0, mload(alpha)), mul(c1, mload(add(a3, 96)))),
+                        add(mul(c2, mload(add(a3, 64))), mul(c3, mload(add(a3, 32))))
+                    )
+                let u1 :=
+                    add(
+                        add(mul(c0, mload(add(alpha, 32))), mul(c1, mload(alpha))),
+                        add(mul(c2, mload(add(a3, 96))), mul(c3, mload(add(a3, 64))))
+                    )
+                let u2 :=
+                    add(
+                        add(mul(c0, mload(add(alpha, 64))), mul(c1, mload(add(alpha, 32)))),
+                        add(mul(c2, mload(alpha)), mul(c3, mload(add(a3, 96))))
+                    )
+                let u3 :=
+                    add(
+                        add(mul(c0, mload(add(alpha, 96))), mul(c1, mload(add(alpha, 64)))),
+                        add(mul(c2, mload(add(alpha, 32))), mul(c3, mload(alpha)))
+                    )
+                // Carry lane 160 of u_{S-1} into lane 0 of u_S, as in `_mul`.
+                let v := add(u3, shr(160, u2))
+                c3 := or(
+                    mod(and(v, 0xffffffffffffffffffff), P),
+                    shl(80, mod(and(shr(80, v), 0xffffffffffffffffffff), P))
+                )
+                v := add(u2, shr(160, u1))
+                c2 := or(
+                    mod(and(v, 0xffffffffffffffffffff), P),
+                    shl(80, mod(and(shr(80, v), 0xffffffffffffffffffff), P))
+                )
+                v := add(u1, shr(160, u0))
+                c1 := or(
+                    mod(and(v, 0xffffffffffffffffffff), P),
+                    shl(80, mod(and(shr(80, v), 0xffffffffffffffffffff), P))
+                )
+                v := add(u0, mul(3, shr(160, u3)))
+                c0 := or(
+                    mod(and(v, 0xffffffffffffffffffff), P),
+                    shl(80, mod(and(shr(80, v), 0xffffffffffffffffffff), P))
+                )
             }
-            _mul(cur, cur, alpha);
         }
     }
 
     function _queries(Q memory q) private pure {
-        q.traceIdx = new uint256[](q.n);
-        q.traceLeaf = new bytes32[](q.n);
-        q.quotientLeaf = new bytes32[](q.n);
-        q.roundIdx = new uint256[](q.n * q.rounds);
-        q.roundLeaf = new bytes32[](q.n * q.rounds);
+        // The walks sort and overwrite their node lists, so each tree has its own.
+        q.traceNodes = _alloc(64 * q.n);
+        q.quotientNodes = _alloc(64 * q.n);
+        q.roundNodes = _alloc(64 * q.n * q.rounds);
+        // Per query the DEEP quotient's numerator (128 bytes) and denominator (128 bytes).
+        uint256 fracs = _alloc(256 * q.n);
         for (uint256 j; j < q.n; j++) {
-            _query(q, j);
+            _open(q, j, fracs + 256 * j);
         }
-        // The walk sorts and overwrites its arrays: the quotient tree gets its own index copy.
-        uint256[] memory quotientIdx = new uint256[](q.n);
+        _divideAll(q, fracs);
         for (uint256 j; j < q.n; j++) {
-            quotientIdx[j] = q.traceIdx[j];
+            _query(q, j, fracs + 256 * j);
         }
-        _multiproof(q.traceIdx, q.traceLeaf, q.h, _w(q.state, 1), q.traceSiblings, q.traceSiblingCount, "trace");
-        _multiproof(
-            quotientIdx, q.quotientLeaf, q.h, _w(q.state, 2), q.quotientSiblings, q.quotientSiblingCount, "quotient"
-        );
+        _multiproof(q.traceNodes, q.n, q.h, _w(q.state, 1), q.traceSiblings, q.traceSiblingCount, "trace");
+        _multiproof(q.quotientNodes, q.n, q.h, _w(q.state, 2), q.quotientSiblings, q.quotientSiblingCount, "quotient");
         uint256 depth = q.h;
         for (uint256 r; r < q.rounds; r++) {
             depth -= _arity(q.db, r);
-            uint256[] memory idx = new uint256[](q.n);
-            bytes32[] memory leaf = new bytes32[](q.n);
-            for (uint256 j; j < q.n; j++) {
-                idx[j] = q.roundIdx[r * q.n + j];
-                leaf[j] = q.roundLeaf[r * q.n + j];
-            }
             _multiproof(
-                idx, leaf, depth, _w(q.state, 12 + r), q.roundSiblings[r], q.roundSiblingCount[r], "commit phase"
+                q.roundNodes + 64 * q.n * r,
+                q.n,
+                depth,
+                _w(q.state, 12 + r),
+                q.roundSiblings[r],
+                q.roundSiblingCount[r],
+                "commit phase"
             );
         }
     }
 
-    function _query(Q memory q, uint256 j) private pure {
-        uint256 pos;
-        {
-            uint256 b = q.batch;
-            assembly ("memory-safe") {
-                pos := byte(0, calldataload(add(b, add(1, j))))
-            }
-        }
-        uint256 idx = _indexOf(q, pos);
-        q.traceIdx[j] = idx;
+    /// Query `j`'s leaves and its DEEP quotient as a fraction at `frac` (see `_queries`).
+    function _open(Q memory q, uint256 j, uint256 frac) private pure {
+        uint256 idx = _indexOf(q, _position(q, j));
         uint256 row = q.rowsAt + j * ROW_BYTES;
-        q.traceLeaf[j] = _hashCalldata(row, 4 * WIDTH);
-        q.quotientLeaf[j] = _hashCalldata(row + 4 * WIDTH, 64);
+        _putNode(q.traceNodes, j, idx, _hashCalldata(row, 4 * WIDTH));
+        _putNode(q.quotientNodes, j, idx, _hashCalldata(row + 4 * WIDTH, 64));
+        _reducedOpening(q, row, idx, frac, frac + 128);
+    }
+
+    /// Turns each fraction into its numerator over its denominator with one inversion
+    /// (Montgomery's trick): with prefix products `P_j = d_0···d_j`, walking down from
+    /// `I = P_{n-1}^-1`, `d_j^-1 = I·P_{j-1}` and then `I ← I·d_j = P_{j-1}^-1`. The
+    /// denominators are nonzero (`_reducedOpening`), so is every product.
+    function _divideAll(Q memory q, uint256 fracs) private pure {
+        uint256 n = q.n;
+        uint256 prefix = _alloc(128 * n);
+        _copy(prefix, fracs + 128);
+        for (uint256 j = 1; j < n; j++) {
+            _mul(prefix + 128 * j, prefix + 128 * (j - 1), fracs + 256 * j + 128);
+        }
+        uint256 inv = q.scratch + S_T4;
+        uint256 t = q.scratch + S_T5;
+        _inv(inv, prefix + 128 * (n - 1));
+        for (uint256 j = n - 1; j > 0; j--) {
+            uint256 frac = fracs + 256 * j;
+            _mul(t, inv, prefix + 128 * (j - 1));
+            _mul(inv, inv, frac + 128);
+            _mul(frac, frac, t);
+        }
+        _mul(fracs, fracs, inv);
+    }
+
+    function _position(Q memory q, uint256 j) private pure returns (uint256 pos) {
+        uint256 b = q.batch;
+        assembly ("memory-safe") {
+            pos := byte(0, calldataload(add(b, add(1, j))))
+        }
+    }
+
+    /// Folds query `j` from its DEEP quotient at `value` and checks the final polynomial.
+    function _query(Q memory q, uint256 j, uint256 value) private pure {
+        uint256 pos = _position(q, j);
         uint256 cur = q.scratch + S_CUR;
-        _reducedOpening(q, row, idx, cur);
+        _copy(cur, value);
         // Folding.
-        uint256 ix = idx;
+        uint256 ix = _indexOf(q, pos);
         uint256 lh = q.h;
         for (uint256 r; r < q.rounds; r++) {
             uint256 k = _arity(q.db, r);
             bytes32 leaf = _group(q, j, r, ix & ((1 << k) - 1), 1 << k);
             ix >>= k;
             lh -= k;
-            q.roundIdx[r * q.n + j] = ix;
-            q.roundLeaf[r * q.n + j] = leaf;
+            _putNode(q.roundNodes, r * q.n + j, ix, leaf);
             _foldGroup(q, r, k, _pow(_gInv(lh + k), _rev(ix, lh)));
         }
         // Final polynomial at x_f = g_lh^rev(ix).
@@ -627,8 +708,8 @@ contract EpochVerifier is IVerifier {
 
     /// The DEEP quotient at x = 3·g_H^rev(idx) into `out`:
     /// `[(A - S) + α^964·(C - S_q)]/(ζ - x) + α^482·(B - S)/(ζω - x)` with `S`, `S_q` the
-    /// opened row's sums in powers of friAlpha, as one fraction with a single inversion.
-    function _reducedOpening(Q memory q, uint256 row, uint256 idx, uint256 out) private pure {
+    /// opened row's sums in powers of friAlpha, as one fraction `num / den` (`num` lanes < 2p).
+    function _reducedOpening(Q memory q, uint256 row, uint256 idx, uint256 num, uint256 den) private pure {
         uint256 x = mulmod(3, _pow(_g(q.h), _rev(idx, q.h)), P);
         uint256 k = q.zeta;
         uint256 s = q.scratch;
@@ -649,13 +730,11 @@ contract EpochVerifier is IVerifier {
         _mul(n2, k + K_A482, n2);
         _sub(t, k + K_A, t);
         _add(n1, n1, t); // lanes < 3p
-        // out = (n1·d2 + n2·d1) / (d1·d2).
+        // num = n1·d2 + n2·d1, den = d1·d2.
         _mul(n1, n1, d2);
         _mul(n2, n2, d1);
-        _add(n1, n1, n2); // lanes < 2p
-        _mul(t, d1, d2);
-        _inv(t, t);
-        _mul(out, n1, t);
+        _add(num, n1, n2); // lanes < 2p
+        _mul(den, d1, d2);
     }
 
     /// `Σ_i friAlpha^i · row_i` over `count` Montgomery values at calldata `row`, into `out`.
@@ -804,83 +883,103 @@ contract EpochVerifier is IVerifier {
         _mulBase(s + S_CUR, group, _pow(INV2, k));
     }
 
-    /// Plonky3's `verify_multi_batch` for one tree: sorted unique leaves, level-major siblings.
-    /// Sorts and overwrites `idx` and `leaf`.
+    /// Node `j` of a node list: (index, digest) at `nodes + 64·j`.
+    function _putNode(uint256 nodes, uint256 j, uint256 idx, bytes32 digest) private pure {
+        assembly ("memory-safe") {
+            let at := add(nodes, shl(6, j))
+            mstore(at, idx)
+            mstore(add(at, 32), digest)
+        }
+    }
+
+    /// Plonky3's `verify_multi_batch` for one tree over the `n` nodes at `nodes`: sorted unique
+    /// leaves, level-major siblings. Sorts and overwrites the node list.
     function _multiproof(
-        uint256[] memory idx,
-        bytes32[] memory leaf,
+        uint256 nodes,
+        uint256 n,
         uint256 depth,
         uint256 root,
         uint256 siblings,
         uint256 count,
         string memory tree
     ) private pure {
-        uint256 n = idx.length;
-        // Insertion sort by index; equal indices must carry equal leaves.
-        for (uint256 i = 1; i < n; i++) {
-            uint256 ki = idx[i];
-            bytes32 kl = leaf[i];
-            uint256 j = i;
-            while (j > 0 && idx[j - 1] > ki) {
-                idx[j] = idx[j - 1];
-                leaf[j] = leaf[j - 1];
-                j--;
-            }
-            idx[j] = ki;
-            leaf[j] = kl;
-        }
-        uint256 len;
-        for (uint256 i; i < n; i++) {
-            if (idx[i] >> depth != 0) revert MerkleMismatch(tree);
-            if (len > 0 && idx[len - 1] == idx[i]) {
-                if (leaf[len - 1] != leaf[i]) revert MerkleMismatch(tree);
-                continue;
-            }
-            idx[len] = idx[i];
-            leaf[len] = leaf[i];
-            len++;
-        }
-        uint256 used;
-        for (uint256 level; level < depth; level++) {
-            (len, used) = _level(idx, leaf, len, siblings, used, count);
-            if (used > count) revert MerkleMismatch(tree);
-        }
-        if (used != count || len != 1 || idx[0] != 0 || uint256(leaf[0]) != root) revert MerkleMismatch(tree);
-    }
-
-    /// One level of a multiproof walk, in place; returns the new layer length and the
-    /// siblings used so far (`count + 1` when they ran out).
-    function _level(
-        uint256[] memory idx,
-        bytes32[] memory leaf,
-        uint256 len,
-        uint256 siblings,
-        uint256 used,
-        uint256 count
-    ) private pure returns (uint256 out, uint256) {
-        uint256 i;
-        while (i < len) {
-            uint256 ix = idx[i];
-            bytes32 parent;
-            if (ix & 1 == 0 && i + 1 < len && idx[i + 1] == ix + 1) {
-                parent = _compress(leaf[i], leaf[i + 1]);
-                i += 2;
-            } else {
-                if (used == count) return (out, count + 1);
-                bytes32 sib;
-                uint256 at = siblings + 32 * used;
-                assembly ("memory-safe") {
-                    sib := calldataload(at)
+        bool ok;
+        assembly ("memory-safe") {
+            function walk(base, len, bits, top, sib, sibCount) -> valid {
+                // Insertion sort by index.
+                for { let i := 1 } lt(i, len) { i := add(i, 1) } {
+                    let at := add(base, shl(6, i))
+                    let ki := mload(at)
+                    let kl := mload(add(at, 32))
+                    for {} gt(at, base) { at := sub(at, 64) } {
+                        let prev := sub(at, 64)
+                        if iszero(gt(mload(prev), ki)) { break }
+                        mstore(at, mload(prev))
+                        mstore(add(at, 32), mload(add(prev, 32)))
+                    }
+                    mstore(at, ki)
+                    mstore(add(at, 32), kl)
                 }
-                used++;
-                parent = ix & 1 == 0 ? _compress(leaf[i], sib) : _compress(sib, leaf[i]);
-                i += 1;
+                // Range check and dedup: equal indices must carry equal leaves.
+                let last := base // one past the last kept node
+                for { let at := base } lt(at, add(base, shl(6, len))) { at := add(at, 64) } {
+                    let ix := mload(at)
+                    if shr(bits, ix) { leave }
+                    let keep := 1
+                    if gt(last, base) {
+                        if eq(mload(sub(last, 64)), ix) {
+                            if iszero(eq(mload(sub(last, 32)), mload(add(at, 32)))) { leave }
+                            keep := 0
+                        }
+                    }
+                    if keep {
+                        mstore(last, ix)
+                        mstore(add(last, 32), mload(add(at, 32)))
+                        last := add(last, 64)
+                    }
+                }
+                // Levels, in place: the parent of the base read so far is written at or
+                // before the first of them. An even node pairs with its right neighbour when
+                // present; otherwise the next sibling is its right (even) or left (odd) partner.
+                let sibEnd := add(sib, shl(5, sibCount))
+                for { let level := 0 } lt(level, bits) { level := add(level, 1) } {
+                    let out := base
+                    for { let at := base } lt(at, last) {} {
+                        let ix := mload(at)
+                        let next := add(at, 64)
+                        let paired := 0
+                        if iszero(and(ix, 1)) {
+                            if lt(next, last) { paired := eq(mload(next), add(ix, 1)) }
+                        }
+                        switch paired
+                        case 1 {
+                            mstore(0, mload(add(at, 32)))
+                            mstore(32, mload(add(next, 32)))
+                            at := add(next, 64)
+                        }
+                        default {
+                            if eq(sib, sibEnd) { leave }
+                            let odd := and(ix, 1)
+                            // The node goes to word `odd`, the sibling to the other word.
+                            mstore(shl(5, odd), mload(add(at, 32)))
+                            mstore(shl(5, xor(odd, 1)), calldataload(sib))
+                            sib := add(sib, 32)
+                            at := next
+                        }
+                        mstore(out, shr(1, ix))
+                        mstore(add(out, 32), keccak256(0, 64))
+                        out := add(out, 64)
+                    }
+                    last := out
+                }
+                valid := and(
+                    and(eq(sib, sibEnd), eq(last, add(base, 64))),
+                    and(iszero(mload(base)), eq(mload(add(base, 32)), top))
+                )
             }
-            idx[out] = ix >> 1;
-            leaf[out] = parent;
-            out++;
+            ok := walk(nodes, n, depth, root, siblings, count)
         }
-        return (out, used);
+        if (!ok) revert MerkleMismatch(tree);
     }
 
     // ================================================================ rollup entry
@@ -932,12 +1031,17 @@ contract EpochVerifier is IVerifier {
         return (w >> (32 * (b % 8))) & 0xffffffff;
     }
 
+    /// The low `bits` (≤ 32) bits of `x`, reversed: reverses the low 32-bit word by swapping
+    /// its halves, bytes, nibbles, bit pairs and bits, then drops the low `32 - bits` bits.
     function _rev(uint256 x, uint256 bits) private pure returns (uint256 r) {
         assembly ("memory-safe") {
-            for {} bits { bits := sub(bits, 1) } {
-                r := or(shl(1, r), and(x, 1))
-                x := shr(1, x)
-            }
+            r := and(x, 0xffffffff)
+            r := or(shr(16, r), and(shl(16, r), 0xffff0000))
+            r := or(and(shr(8, r), 0x00ff00ff), and(shl(8, r), 0xff00ff00))
+            r := or(and(shr(4, r), 0x0f0f0f0f), and(shl(4, r), 0xf0f0f0f0))
+            r := or(and(shr(2, r), 0x33333333), and(shl(2, r), 0xcccccccc))
+            r := or(and(shr(1, r), 0x55555555), and(shl(1, r), 0xaaaaaaaa))
+            r := shr(sub(32, bits), r)
         }
     }
 
@@ -994,14 +1098,6 @@ contract EpochVerifier is IVerifier {
             let m := mload(0x40)
             calldatacopy(m, at, len)
             h := keccak256(m, len)
-        }
-    }
-
-    function _compress(bytes32 l, bytes32 r) private pure returns (bytes32 h) {
-        assembly ("memory-safe") {
-            mstore(0, l)
-            mstore(32, r)
-            h := keccak256(0, 64)
         }
     }
 
