@@ -7,100 +7,141 @@ import {KoalaBear} from "../src/verifier/KoalaBear.sol";
 
 /// @notice Results computed by Plonky3 (`BinomialExtensionField<KoalaBear, 8>`).
 contract KoalaBearVectorTest is TestBase {
-    function _p(uint256[8] memory e) internal pure returns (uint256 ptr) {
-        assembly { ptr := e }
+    /// An element from 8 canonical coefficients (packed in place).
+    function _e(uint256[8] memory c) internal pure returns (uint256 ptr) {
+        assembly {
+            ptr := c
+        }
+        KoalaBear.extFrom8(ptr);
     }
 
-    function _check(uint256[8] memory got, uint256[8] memory want, string memory what) internal pure {
-        assertEq(keccak256(abi.encode(got)), keccak256(abi.encode(want)), what);
+    function _check(uint256 got, uint256[8] memory want, string memory what) internal pure {
+        KoalaBear.extMulBase(got, got, 1); // reduces unreduced lanes
+        assertEq(KoalaBear.extToPacked(got), KoalaBear.extToPacked(_e(want)), what);
     }
 
     function test_case0() public pure {
-        uint256[8] memory a = [uint256(1078944459), 260562850, 361014798, 352928239, 1679892742, 434451969, 944480529, 1572310159];
-        uint256[8] memory b = [uint256(505441262), 1822866483, 1216424337, 1488302975, 1198878141, 1605042154, 1791174394, 1922797018];
-        uint256[8] memory r;
-        KoalaBear.extMul(_p(a), _p(b), _p(r));
+        uint256 a = _e([uint256(1078944459), 260562850, 361014798, 352928239, 1679892742, 434451969, 944480529, 1572310159]);
+        uint256 b = _e([uint256(505441262), 1822866483, 1216424337, 1488302975, 1198878141, 1605042154, 1791174394, 1922797018]);
+        uint256 r = KoalaBear.extNew();
+        KoalaBear.extMul(r, a, b);
         _check(r, [uint256(546757057), 1517690316, 1851875622, 865027955, 1597114846, 679162751, 1943170703, 409915618], "mul");
-        KoalaBear.extAdd(_p(a), _p(b), _p(r));
+        KoalaBear.extAdd(r, a, b);
         _check(r, [uint256(1584385721), 2083429333, 1577439135, 1841231214, 748064450, 2039494123, 604948490, 1364400744], "add");
-        KoalaBear.extSub(_p(a), _p(b), _p(r));
+        KoalaBear.extSub(r, a, b);
         _check(r, [uint256(573503197), 568402800, 1275296894, 995331697, 481014601, 960116248, 1284012568, 1780219574], "sub");
-        KoalaBear.extMulBase(_p(a), 1351892687, _p(r));
+        KoalaBear.extInv(r, a);
+        _check(r, [uint256(770923992), 573544991, 791890435, 672882597, 99392620, 1595915581, 1228865862, 28906767], "inverse");
+        KoalaBear.extFrob(r, a, 1);
+        _check(r, [uint256(1078944459), 51334927, 29219514, 1975699405, 450813691, 1194750120, 1915901492, 1000246648], "frobenius");
+        KoalaBear.extFrob(r, a, 3);
+        _check(r, [uint256(1078944459), 2032432089, 2101486919, 2089010501, 450813691, 594373909, 214804941, 1970388289], "frobenius^3");
+        KoalaBear.extMulBase(r, a, 1351892687);
         _check(r, [uint256(514611109), 282358340, 1407878999, 1816615510, 1052339280, 512806172, 725971764, 1588271925], "mul by base");
         assertEq(KoalaBear.inv(1351892687), 1669963512, "base inverse");
     }
 
     function test_case1() public pure {
-        uint256[8] memory a = [uint256(629416131), 1314858515, 806618468, 640069261, 1437522868, 919218030, 769968898, 1304573742];
-        uint256[8] memory b = [uint256(676202930), 1719567470, 2093881099, 1148613800, 357618053, 1110355166, 1586387733, 2034119818];
-        uint256[8] memory r;
-        KoalaBear.extMul(_p(a), _p(b), _p(r));
+        uint256 a = _e([uint256(629416131), 1314858515, 806618468, 640069261, 1437522868, 919218030, 769968898, 1304573742]);
+        uint256 b = _e([uint256(676202930), 1719567470, 2093881099, 1148613800, 357618053, 1110355166, 1586387733, 2034119818]);
+        uint256 r = KoalaBear.extNew();
+        KoalaBear.extMul(r, a, b);
         _check(r, [uint256(870946855), 1076160791, 855898321, 1556054543, 256242207, 1067268915, 754524240, 1245062585], "mul");
-        KoalaBear.extAdd(_p(a), _p(b), _p(r));
+        KoalaBear.extAdd(r, a, b);
         _check(r, [uint256(1305619061), 903719552, 769793134, 1788683061, 1795140921, 2029573196, 225650198, 1207987127], "add");
-        KoalaBear.extSub(_p(a), _p(b), _p(r));
+        KoalaBear.extSub(r, a, b);
         _check(r, [uint256(2083919634), 1725997478, 843443802, 1622161894, 1079904815, 1939569297, 1314287598, 1401160357], "sub");
-        KoalaBear.extMulBase(_p(a), 2008878247, _p(r));
+        KoalaBear.extInv(r, a);
+        _check(r, [uint256(2072584760), 221501972, 451318963, 1201402338, 1532189037, 400747345, 391563460, 1039792343], "inverse");
+        KoalaBear.extFrob(r, a, 1);
+        _check(r, [uint256(629416131), 112245102, 1557696089, 249431657, 693183565, 250180101, 549261030, 787218633], "frobenius");
+        KoalaBear.extFrob(r, a, 3);
+        _check(r, [uint256(629416131), 1647061086, 573010344, 1469783955, 693183565, 151806712, 1581445403, 787269793], "frobenius^3");
+        KoalaBear.extMulBase(r, a, 2008878247);
         _check(r, [uint256(424838648), 1509801160, 2026892378, 562772562, 1803097127, 742831064, 1928953640, 2045648690], "mul by base");
         assertEq(KoalaBear.inv(2008878247), 106181645, "base inverse");
     }
 
     function test_case2() public pure {
-        uint256[8] memory a = [uint256(1870665557), 1867719005, 346866879, 1723921396, 1035530769, 1388898945, 329675827, 944496462];
-        uint256[8] memory b = [uint256(906152683), 1379884620, 805419640, 810886466, 1058558994, 2071441116, 524000488, 620749107];
-        uint256[8] memory r;
-        KoalaBear.extMul(_p(a), _p(b), _p(r));
+        uint256 a = _e([uint256(1870665557), 1867719005, 346866879, 1723921396, 1035530769, 1388898945, 329675827, 944496462]);
+        uint256 b = _e([uint256(906152683), 1379884620, 805419640, 810886466, 1058558994, 2071441116, 524000488, 620749107]);
+        uint256 r = KoalaBear.extNew();
+        KoalaBear.extMul(r, a, b);
         _check(r, [uint256(616488903), 112334491, 318341603, 790087172, 2075076980, 1390113134, 798326575, 373719099], "mul");
-        KoalaBear.extAdd(_p(a), _p(b), _p(r));
+        KoalaBear.extAdd(r, a, b);
         _check(r, [uint256(646111807), 1116897192, 1152286519, 404101429, 2094089763, 1329633628, 853676315, 1565245569], "add");
-        KoalaBear.extSub(_p(a), _p(b), _p(r));
+        KoalaBear.extSub(r, a, b);
         _check(r, [uint256(964512874), 487834385, 1672153672, 913034930, 2107678208, 1448164262, 1936381772, 323747355], "sub");
-        KoalaBear.extMulBase(_p(a), 1441710343, _p(r));
+        KoalaBear.extInv(r, a);
+        _check(r, [uint256(301021226), 659697296, 1515497026, 259634307, 431708530, 1477507732, 66719195, 854648220], "inverse");
+        KoalaBear.extFrob(r, a, 1);
+        _check(r, [uint256(1870665557), 2046122242, 1670727670, 1463716070, 1095175664, 704268884, 788469577, 1119909187], "frobenius");
+        KoalaBear.extFrob(r, a, 3);
+        _check(r, [uint256(1870665557), 1240217994, 459978763, 1915505197, 1095175664, 1839371143, 1342236856, 41321285], "frobenius^3");
+        KoalaBear.extMulBase(r, a, 1441710343);
         _check(r, [uint256(1705757354), 1854899438, 883038876, 1048757824, 1268250321, 1026804903, 1262868618, 14243257], "mul by base");
         assertEq(KoalaBear.inv(1441710343), 236552083, "base inverse");
     }
 
     function test_case3() public pure {
-        uint256[8] memory a = [uint256(665396799), 1708916746, 1979185152, 144724383, 2016224083, 41057054, 1245729469, 1154982512];
-        uint256[8] memory b = [uint256(1616912880), 134606212, 356889217, 1464932355, 702921743, 1053439512, 42383528, 896794884];
-        uint256[8] memory r;
-        KoalaBear.extMul(_p(a), _p(b), _p(r));
+        uint256 a = _e([uint256(665396799), 1708916746, 1979185152, 144724383, 2016224083, 41057054, 1245729469, 1154982512]);
+        uint256 b = _e([uint256(1616912880), 134606212, 356889217, 1464932355, 702921743, 1053439512, 42383528, 896794884]);
+        uint256 r = KoalaBear.extNew();
+        KoalaBear.extMul(r, a, b);
         _check(r, [uint256(1019236227), 666302703, 1889376765, 1090626470, 93212764, 261481893, 978308429, 138860062], "mul");
-        KoalaBear.extAdd(_p(a), _p(b), _p(r));
+        KoalaBear.extAdd(r, a, b);
         _check(r, [uint256(151603246), 1843522958, 205367936, 1609656738, 588439393, 1094496566, 1288112997, 2051777396], "add");
-        KoalaBear.extSub(_p(a), _p(b), _p(r));
+        KoalaBear.extSub(r, a, b);
         _check(r, [uint256(1179190352), 1574310534, 1622295935, 810498461, 1313302340, 1118323975, 1203345941, 258187628], "sub");
-        KoalaBear.extMulBase(_p(a), 1371827240, _p(r));
+        KoalaBear.extInv(r, a);
+        _check(r, [uint256(1146040743), 1076472701, 1244742698, 676702665, 318054754, 360684873, 1077824865, 232815312], "inverse");
+        KoalaBear.extFrob(r, a, 1);
+        _check(r, [uint256(665396799), 1023636895, 870634939, 724421934, 114482350, 1508288245, 1869453043, 165392629], "frobenius");
+        KoalaBear.extFrob(r, a, 3);
+        _check(r, [uint256(665396799), 740095879, 1260071494, 1481474095, 114482350, 126888314, 261253390, 2048623563], "frobenius^3");
+        KoalaBear.extMulBase(r, a, 1371827240);
         _check(r, [uint256(1447269678), 41388344, 610985467, 1202325715, 1260441216, 1731758774, 1306158957, 2124800733], "mul by base");
         assertEq(KoalaBear.inv(1371827240), 2009251966, "base inverse");
     }
 
     function test_case4() public pure {
-        uint256[8] memory a = [uint256(1600182418), 556619771, 2046543583, 991026381, 155377642, 1980864749, 1466956997, 1371697319];
-        uint256[8] memory b = [uint256(164697921), 1129405052, 1074265563, 1077085746, 1207553045, 2090255391, 456192916, 1089885596];
-        uint256[8] memory r;
-        KoalaBear.extMul(_p(a), _p(b), _p(r));
+        uint256 a = _e([uint256(1600182418), 556619771, 2046543583, 991026381, 155377642, 1980864749, 1466956997, 1371697319]);
+        uint256 b = _e([uint256(164697921), 1129405052, 1074265563, 1077085746, 1207553045, 2090255391, 456192916, 1089885596]);
+        uint256 r = KoalaBear.extNew();
+        KoalaBear.extMul(r, a, b);
         _check(r, [uint256(1952285204), 1805247452, 312060792, 1400679177, 636568089, 538639381, 2050313026, 422567756], "mul");
-        KoalaBear.extAdd(_p(a), _p(b), _p(r));
+        KoalaBear.extAdd(r, a, b);
         _check(r, [uint256(1764880339), 1686024823, 990102713, 2068112127, 1362930687, 1940413707, 1923149913, 330876482], "add");
-        KoalaBear.extSub(_p(a), _p(b), _p(r));
+        KoalaBear.extSub(r, a, b);
         _check(r, [uint256(1435484497), 1557921152, 972278020, 2044647068, 1078531030, 2021315791, 1010764081, 281811723], "sub");
-        KoalaBear.extMulBase(_p(a), 1872607019, _p(r));
+        KoalaBear.extInv(r, a);
+        _check(r, [uint256(1994117217), 35830354, 795524807, 750824145, 1292174779, 2002476022, 1810817244, 293332435], "inverse");
+        KoalaBear.extFrob(r, a, 1);
+        _check(r, [uint256(1600182418), 993261683, 1909437520, 1992770170, 1975328791, 1287895381, 689664770, 1872263435], "frobenius");
+        KoalaBear.extFrob(r, a, 3);
+        _check(r, [uint256(1600182418), 2031998907, 221268913, 818954133, 1975328791, 45276036, 1441041663, 92042513], "frobenius^3");
+        KoalaBear.extMulBase(r, a, 1872607019);
         _check(r, [uint256(1842059044), 357085117, 637649540, 1722124114, 1839870845, 1071306013, 595115348, 1103117245], "mul by base");
         assertEq(KoalaBear.inv(1872607019), 1811834198, "base inverse");
     }
 
     function test_case5() public pure {
-        uint256[8] memory a = [uint256(780000486), 1330160950, 1905451728, 1825676118, 994472591, 1044017842, 746049402, 1364273210];
-        uint256[8] memory b = [uint256(409595853), 428158340, 1253388937, 1014408383, 838715920, 1740466665, 89104056, 1137034877];
-        uint256[8] memory r;
-        KoalaBear.extMul(_p(a), _p(b), _p(r));
+        uint256 a = _e([uint256(780000486), 1330160950, 1905451728, 1825676118, 994472591, 1044017842, 746049402, 1364273210]);
+        uint256 b = _e([uint256(409595853), 428158340, 1253388937, 1014408383, 838715920, 1740466665, 89104056, 1137034877]);
+        uint256 r = KoalaBear.extNew();
+        KoalaBear.extMul(r, a, b);
         _check(r, [uint256(308761387), 1518983968, 944515944, 683174250, 1669904581, 2066295295, 791969695, 22133909], "mul");
-        KoalaBear.extAdd(_p(a), _p(b), _p(r));
+        KoalaBear.extAdd(r, a, b);
         _check(r, [uint256(1189596339), 1758319290, 1028134232, 709378068, 1833188511, 653778074, 835153458, 370601654], "add");
-        KoalaBear.extSub(_p(a), _p(b), _p(r));
+        KoalaBear.extSub(r, a, b);
         _check(r, [uint256(370404633), 902002610, 652062791, 811267735, 155756671, 1434257610, 656945346, 227238333], "sub");
-        KoalaBear.extMulBase(_p(a), 549794118, _p(r));
+        KoalaBear.extInv(r, a);
+        _check(r, [uint256(1103817307), 105912728, 1739878160, 2016409840, 693263387, 322751230, 565305973, 1418041867], "inverse");
+        KoalaBear.extFrob(r, a, 1);
+        _check(r, [uint256(780000486), 2053808148, 1346825605, 847288032, 1136233842, 328769786, 1052043077, 610750283], "frobenius");
+        KoalaBear.extFrob(r, a, 3);
+        _check(r, [uint256(780000486), 91515926, 783880828, 272237094, 1136233842, 2008676797, 1078663356, 1443141814], "frobenius^3");
+        KoalaBear.extMulBase(r, a, 549794118);
         _check(r, [uint256(2091997158), 1939163828, 794134473, 1176878027, 351284527, 1792726760, 652324138, 915051146], "mul by base");
         assertEq(KoalaBear.inv(549794118), 33781309, "base inverse");
     }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IVerifier} from "../IVerifier.sol";
 import {CheckpointHeader} from "../CheckpointLib.sol";
 import {KeccakTranscript} from "./KeccakTranscript.sol";
+import {KoalaBear} from "./KoalaBear.sol";
 import {EpochStatement} from "./EpochStatement.sol";
 import {EpochVerifierParams} from "./generated/EpochVerifierParams.sol";
 
@@ -39,8 +40,6 @@ contract EpochVerifier is IVerifier {
     uint256 internal constant P = 0x7f000001;
     /// `2^-32 mod p`: Montgomery form to canonical.
     uint256 internal constant R_INV = 0x3f010000;
-    /// `2^32 mod p`: canonical to Montgomery form.
-    uint256 internal constant R = 0x01fffffe;
     uint256 internal constant INV2 = 1065353217;
     uint256 internal constant INV3 = 710235478;
 
@@ -69,8 +68,6 @@ contract EpochVerifier is IVerifier {
     uint256 internal constant GI3 = 0x6b1073c7;
     // g_3^-j for j = 0..7.
     uint256 internal constant G3_INV_POWERS = 0x6832fe4a7e010002174e36507f00000016cd01b700feffff67b1c9b100000001;
-    // Frobenius twist: ω^i with ω = 3^((p-1)/8), for i = 0..7.
-    uint256 internal constant FROB = 0x67b1c9b100feffff16cd01b77f000000174e36507e0100026832fe4a00000001;
 
     struct Session {
         bytes32 stateHash;
@@ -202,7 +199,7 @@ contract EpochVerifier is IVerifier {
     /// element in place.
     function _sample(KeccakTranscript.Transcript memory t, uint256 buf) private pure returns (uint256) {
         t.sampleExt(buf);
-        _from8(buf);
+        KoalaBear.extFrom8(buf);
         return buf;
     }
 
@@ -210,45 +207,45 @@ contract EpochVerifier is IVerifier {
 
     function _outOfDomain(Begin memory b, uint256 alpha, uint256 zeta) private view {
         // ζ^N, Z_H(ζ) = ζ^N - 1; reject ζ^N = 1.
-        uint256 zn = _new();
-        _copy(zn, zeta);
+        uint256 zn = KoalaBear.extNew();
+        KoalaBear.extCopy(zn, zeta);
         for (uint256 i; i < b.db; i++) {
-            _mul(zn, zn, zn);
+            KoalaBear.extMul(zn, zn, zn);
         }
-        uint256 zh = _new();
-        _subBase(zh, zn, 1);
-        if (_isZero(zh)) revert BadShape("zeta in the trace domain");
+        uint256 zh = KoalaBear.extNew();
+        KoalaBear.extSubBase(zh, zn, 1);
+        if (KoalaBear.extIsZero(zh)) revert BadShape("zeta in the trace domain");
         _writeSelectors(b, zeta, zh, alpha);
         uint256[8] memory acc = constraints.fold(_bytesAt(b.input, 32 * 968 + 4 * NUM_PV));
         uint256 got;
         assembly ("memory-safe") {
             got := acc
         }
-        _from8(got);
-        if (!_eq(got, _quotientTimesZh(b, zn, zh))) revert OutOfDomainCheckFailed();
+        KoalaBear.extFrom8(got);
+        if (!KoalaBear.extEq(got, _quotientTimesZh(b, zn, zh))) revert OutOfDomainCheckFailed();
     }
 
     /// Completes the evaluator input: the selectors at ζ over the trace domain (not
     /// normalized, as Plonky3), the constraint-folding challenge and the public values.
     function _writeSelectors(Begin memory b, uint256 zeta, uint256 zh, uint256 alpha) private pure {
-        uint256 dFirst = _new();
-        _subBase(dFirst, zeta, 1);
-        uint256 dLast = _new();
-        _subBase(dLast, zeta, _gInv(b.db));
+        uint256 dFirst = KoalaBear.extNew();
+        KoalaBear.extSubBase(dFirst, zeta, 1);
+        uint256 dLast = KoalaBear.extNew();
+        KoalaBear.extSubBase(dLast, zeta, _gInv(b.db));
         // 1/(ζ - 1) and 1/(ζ - ω^-1) with one inversion.
-        uint256 inv = _new();
-        _mul(inv, dFirst, dLast);
-        _inv(inv, inv);
-        uint256 sel = _new();
+        uint256 inv = KoalaBear.extNew();
+        KoalaBear.extMul(inv, dFirst, dLast);
+        KoalaBear.extInv(inv, inv);
+        uint256 sel = KoalaBear.extNew();
         uint256 input = b.input;
-        _mul(sel, zh, dLast);
-        _mul(sel, sel, inv);
-        _storeWord(input + 32 * 964, _toPacked(sel)); // is_first_row = Z_H / (ζ - 1)
-        _mul(sel, zh, dFirst);
-        _mul(sel, sel, inv);
-        _storeWord(input + 32 * 965, _toPacked(sel)); // is_last_row = Z_H / (ζ - ω^-1)
-        _storeWord(input + 32 * 966, _toPacked(dLast)); // is_transition = ζ - ω^-1
-        _storeWord(input + 32 * 967, _toPacked(alpha));
+        KoalaBear.extMul(sel, zh, dLast);
+        KoalaBear.extMul(sel, sel, inv);
+        _storeWord(input + 32 * 964, KoalaBear.extToPacked(sel)); // is_first_row = Z_H / (ζ - 1)
+        KoalaBear.extMul(sel, zh, dFirst);
+        KoalaBear.extMul(sel, sel, inv);
+        _storeWord(input + 32 * 965, KoalaBear.extToPacked(sel)); // is_last_row = Z_H / (ζ - ω^-1)
+        _storeWord(input + 32 * 966, KoalaBear.extToPacked(dLast)); // is_transition = ζ - ω^-1
+        _storeWord(input + 32 * 967, KoalaBear.extToPacked(alpha));
         uint256 pvAt = input + 32 * 968;
         for (uint256 i; i < NUM_PV; i++) {
             uint256 v = b.pv[i];
@@ -262,23 +259,23 @@ contract EpochVerifier is IVerifier {
     /// `(zp_0·Q_0 + zp_1·Q_1)·Z_H(ζ)` with `u = (ζ/3)^N`, `zp_0 = (u+1)/2`, `zp_1 = (1-u)/2`,
     /// the quotient chunk `Q_i = Σ_k X^k · q_{i,k}` over its 8 claimed values after the trace's 964.
     function _quotientTimesZh(Begin memory b, uint256 zn, uint256 zh) private pure returns (uint256 out) {
-        uint256 u = _new();
-        _mulBase(u, zn, _pow(INV3, 1 << b.db));
-        uint256 zp0 = _new();
-        _subBase(zp0, u, P - 1);
-        _mulBase(zp0, zp0, INV2);
-        uint256 zp1 = _new();
-        _setOne(zp1);
-        _sub(zp1, zp1, u); // lanes < 2p
-        _mulBase(zp1, zp1, INV2);
-        uint256 x = _new();
+        uint256 u = KoalaBear.extNew();
+        KoalaBear.extMulBase(u, zn, KoalaBear.pow(INV3, 1 << b.db));
+        uint256 zp0 = KoalaBear.extNew();
+        KoalaBear.extSubBase(zp0, u, P - 1);
+        KoalaBear.extMulBase(zp0, zp0, INV2);
+        uint256 zp1 = KoalaBear.extNew();
+        KoalaBear.extSetOne(zp1);
+        KoalaBear.extSub(zp1, zp1, u); // lanes < 2p
+        KoalaBear.extMulBase(zp1, zp1, INV2);
+        uint256 x = KoalaBear.extNew();
         _storeWord(x, 1 << 80); // X
-        out = _new();
-        _mul(out, zp0, _hornerPacked(b.packed, 964, 8, x));
-        uint256 tmp = _new();
-        _mul(tmp, zp1, _hornerPacked(b.packed, 972, 8, x));
-        _add(out, out, tmp); // lanes < 2p
-        _mul(out, out, zh);
+        out = KoalaBear.extNew();
+        KoalaBear.extMul(out, zp0, _hornerPacked(b.packed, 964, 8, x));
+        uint256 tmp = KoalaBear.extNew();
+        KoalaBear.extMul(tmp, zp1, _hornerPacked(b.packed, 972, 8, x));
+        KoalaBear.extAdd(out, out, tmp); // lanes < 2p
+        KoalaBear.extMul(out, out, zh);
     }
 
     // ================================================================ session state
@@ -299,32 +296,32 @@ contract EpochVerifier is IVerifier {
         _put(at, 2, uint256(bytes32(proof[34:66])));
         _put(at, 3, b.db);
         _put(at, 4, b.rounds);
-        _put(at, 5, _toPacked(zeta));
-        _put(at, 6, _toPacked(friAlpha));
+        _put(at, 5, KoalaBear.extToPacked(zeta));
+        _put(at, 6, KoalaBear.extToPacked(friAlpha));
         _writeDeep(b, at, friAlpha);
         for (uint256 r; r < b.rounds; r++) {
             _put(at, 12 + r, uint256(bytes32(proof[66 + 32 * r:98 + 32 * r])));
-            _put(at, 12 + b.rounds + r, _toPacked(betas + 256 * r));
+            _put(at, 12 + b.rounds + r, KoalaBear.extToPacked(betas + 256 * r));
         }
         _writeTail(b, at + 32 * (12 + 2 * b.rounds));
     }
 
     /// A, B, C (Horner in friAlpha over the trace at ζ and ζω and the 16 quotient values), α^482, α^964.
     function _writeDeep(Begin memory b, uint256 at, uint256 friAlpha) private pure {
-        _put(at, 7, _toPacked(_hornerPacked(b.input, 0, WIDTH, friAlpha)));
-        _put(at, 8, _toPacked(_hornerPacked(b.input, WIDTH, WIDTH, friAlpha)));
-        _put(at, 9, _toPacked(_hornerPacked(b.packed, 964, 16, friAlpha)));
-        uint256 a482 = _new();
-        _setOne(a482);
-        uint256 base = _new();
-        _copy(base, friAlpha);
+        _put(at, 7, KoalaBear.extToPacked(_hornerPacked(b.input, 0, WIDTH, friAlpha)));
+        _put(at, 8, KoalaBear.extToPacked(_hornerPacked(b.input, WIDTH, WIDTH, friAlpha)));
+        _put(at, 9, KoalaBear.extToPacked(_hornerPacked(b.packed, 964, 16, friAlpha)));
+        uint256 a482 = KoalaBear.extNew();
+        KoalaBear.extSetOne(a482);
+        uint256 base = KoalaBear.extNew();
+        KoalaBear.extCopy(base, friAlpha);
         for (uint256 e = WIDTH; e != 0; e >>= 1) {
-            if (e & 1 == 1) _mul(a482, a482, base);
-            _mul(base, base, base);
+            if (e & 1 == 1) KoalaBear.extMul(a482, a482, base);
+            KoalaBear.extMul(base, base, base);
         }
-        _put(at, 10, _toPacked(a482));
-        _mul(a482, a482, a482);
-        _put(at, 11, _toPacked(a482));
+        _put(at, 10, KoalaBear.extToPacked(a482));
+        KoalaBear.extMul(a482, a482, a482);
+        _put(at, 11, KoalaBear.extToPacked(a482));
     }
 
     /// The final polynomial and the query indices.
@@ -460,21 +457,21 @@ contract EpochVerifier is IVerifier {
     function _loadState(Q memory q) private pure {
         uint256 k = _alloc(1024);
         q.zeta = k;
-        _fromPacked(k, _w(q.state, 5));
-        _mulBase(k + K_ZETA_NEXT, k, _g(q.db));
+        KoalaBear.extFromPacked(k, _w(q.state, 5));
+        KoalaBear.extMulBase(k + K_ZETA_NEXT, k, _g(q.db));
         for (uint256 i = 2; i < 8; i++) {
-            _fromPacked(k + 128 * i, _w(q.state, 4 + i));
+            KoalaBear.extFromPacked(k + 128 * i, _w(q.state, 4 + i));
         }
         q.finalPoly = _alloc(128 * FINAL_LEN);
         for (uint256 i; i < FINAL_LEN; i++) {
-            _fromPacked(q.finalPoly + 128 * i, _w(q.state, 12 + 2 * q.rounds + i));
+            KoalaBear.extFromPacked(q.finalPoly + 128 * i, _w(q.state, 12 + 2 * q.rounds + i));
         }
         q.betas = _alloc(384 * q.rounds);
         for (uint256 r; r < q.rounds; r++) {
             uint256 beta = q.betas + 384 * r;
-            _fromPacked(beta, _w(q.state, 12 + q.rounds + r));
-            _mul(beta + 128, beta, beta);
-            _mul(beta + 256, beta + 128, beta + 128);
+            KoalaBear.extFromPacked(beta, _w(q.state, 12 + q.rounds + r));
+            KoalaBear.extMul(beta + 128, beta, beta);
+            KoalaBear.extMul(beta + 256, beta + 128, beta + 128);
         }
         q.scratch = _alloc(S_SIZE);
         q.powers = _alloc(96 * WIDTH);
@@ -602,20 +599,20 @@ contract EpochVerifier is IVerifier {
     function _divideAll(Q memory q, uint256 fracs) private pure {
         uint256 n = q.n;
         uint256 prefix = _alloc(128 * n);
-        _copy(prefix, fracs + 128);
+        KoalaBear.extCopy(prefix, fracs + 128);
         for (uint256 j = 1; j < n; j++) {
-            _mul(prefix + 128 * j, prefix + 128 * (j - 1), fracs + 256 * j + 128);
+            KoalaBear.extMul(prefix + 128 * j, prefix + 128 * (j - 1), fracs + 256 * j + 128);
         }
         uint256 inv = q.scratch + S_T4;
         uint256 t = q.scratch + S_T5;
-        _inv(inv, prefix + 128 * (n - 1));
+        KoalaBear.extInv(inv, prefix + 128 * (n - 1));
         for (uint256 j = n - 1; j > 0; j--) {
             uint256 frac = fracs + 256 * j;
-            _mul(t, inv, prefix + 128 * (j - 1));
-            _mul(inv, inv, frac + 128);
-            _mul(frac, frac, t);
+            KoalaBear.extMul(t, inv, prefix + 128 * (j - 1));
+            KoalaBear.extMul(inv, inv, frac + 128);
+            KoalaBear.extMul(frac, frac, t);
         }
-        _mul(fracs, fracs, inv);
+        KoalaBear.extMul(fracs, fracs, inv);
     }
 
     function _position(Q memory q, uint256 j) private pure returns (uint256 pos) {
@@ -629,7 +626,7 @@ contract EpochVerifier is IVerifier {
     function _query(Q memory q, uint256 j, uint256 value) private pure {
         uint256 pos = _position(q, j);
         uint256 cur = q.scratch + S_CUR;
-        _copy(cur, value);
+        KoalaBear.extCopy(cur, value);
         // Folding.
         uint256 ix = _indexOf(q, pos);
         uint256 lh = q.h;
@@ -639,10 +636,12 @@ contract EpochVerifier is IVerifier {
             ix >>= k;
             lh -= k;
             _putNode(q.roundNodes, r * q.n + j, ix, leaf);
-            _foldGroup(q, r, k, _pow(_gInv(lh + k), _rev(ix, lh)));
+            _foldGroup(q, r, k, KoalaBear.pow(_gInv(lh + k), _rev(ix, lh)));
         }
         // Final polynomial at x_f = g_lh^rev(ix).
-        if (!_finalPolyAgrees(q.finalPoly, _pow(_g(lh), _rev(ix, lh)), cur)) revert FinalPolynomialMismatch(pos);
+        if (!_finalPolyAgrees(q.finalPoly, KoalaBear.pow(_g(lh), _rev(ix, lh)), cur)) {
+            revert FinalPolynomialMismatch(pos);
+        }
     }
 
     /// Whether `Σ_i fp_i · x^i` (Horner over the 32 coefficients) equals `cur`.
@@ -686,12 +685,12 @@ contract EpochVerifier is IVerifier {
             for (uint256 e; e < arity; e++) {
                 uint256 slot = s + S_GROUP + 128 * e;
                 if (e == posInGroup) {
-                    _copy(slot, s + S_CUR);
-                    _storeWord(s + S_LEAF + 32 * e, _toMont(s + S_CUR));
+                    KoalaBear.extCopy(slot, s + S_CUR);
+                    _storeWord(s + S_LEAF + 32 * e, KoalaBear.extToMont(s + S_CUR));
                 } else {
                     uint256 word = _word(sib);
                     _storeWord(s + S_LEAF + 32 * e, word);
-                    _fromPacked(slot, _montToPacked(word));
+                    KoalaBear.extFromPacked(slot, _montToPacked(word));
                     sib += 32;
                 }
             }
@@ -710,31 +709,31 @@ contract EpochVerifier is IVerifier {
     /// `[(A - S) + α^964·(C - S_q)]/(ζ - x) + α^482·(B - S)/(ζω - x)` with `S`, `S_q` the
     /// opened row's sums in powers of friAlpha, as one fraction `num / den` (`num` lanes < 2p).
     function _reducedOpening(Q memory q, uint256 row, uint256 idx, uint256 num, uint256 den) private pure {
-        uint256 x = mulmod(3, _pow(_g(q.h), _rev(idx, q.h)), P);
+        uint256 x = mulmod(3, KoalaBear.pow(_g(q.h), _rev(idx, q.h)), P);
         uint256 k = q.zeta;
         uint256 s = q.scratch;
         uint256 d1 = s + S_T0;
         uint256 d2 = s + S_T1;
-        _subBase(d1, k, x);
-        _subBase(d2, k + K_ZETA_NEXT, x);
-        if (_isZero(d1) || _isZero(d2)) revert DeepPointCollision();
+        KoalaBear.extSubBase(d1, k, x);
+        KoalaBear.extSubBase(d2, k + K_ZETA_NEXT, x);
+        if (KoalaBear.extIsZero(d1) || KoalaBear.extIsZero(d2)) revert DeepPointCollision();
         uint256 n1 = s + S_T2;
         uint256 t = s + S_T3;
         uint256 n2 = s + S_T4;
         // n1 = (A - S) + α^964·(C - S_q), n2 = α^482·(B - S).
         _dot(t, q.powers, row + 4 * WIDTH, 16);
-        _sub(t, k + K_C, t); // lanes < 2p
-        _mul(n1, k + K_A964, t);
+        KoalaBear.extSub(t, k + K_C, t); // lanes < 2p
+        KoalaBear.extMul(n1, k + K_A964, t);
         _dot(t, q.powers, row, WIDTH);
-        _sub(n2, k + K_B, t); // lanes < 2p
-        _mul(n2, k + K_A482, n2);
-        _sub(t, k + K_A, t);
-        _add(n1, n1, t); // lanes < 3p
+        KoalaBear.extSub(n2, k + K_B, t); // lanes < 2p
+        KoalaBear.extMul(n2, k + K_A482, n2);
+        KoalaBear.extSub(t, k + K_A, t);
+        KoalaBear.extAdd(n1, n1, t); // lanes < 3p
         // num = n1·d2 + n2·d1, den = d1·d2.
-        _mul(n1, n1, d2);
-        _mul(n2, n2, d1);
-        _add(num, n1, n2); // lanes < 2p
-        _mul(den, d1, d2);
+        KoalaBear.extMul(n1, n1, d2);
+        KoalaBear.extMul(n2, n2, d1);
+        KoalaBear.extAdd(num, n1, n2); // lanes < 2p
+        KoalaBear.extMul(den, d1, d2);
     }
 
     /// `Σ_i friAlpha^i · row_i` over `count` Montgomery values at calldata `row`, into `out`.
@@ -859,10 +858,10 @@ contract EpochVerifier is IVerifier {
                 for (uint256 i; i < (uint256(1) << (bits - 1)); i++) {
                     // x^-1 = s_l^-1 · g_bits^-rev_{bits-1}(i)
                     uint256 e = _rev(i, bits - 1) << (3 - bits);
-                    _mulBase(bx, beta, mulmod(sInv, (G3_INV_POWERS >> (32 * e)) & 0xffffffff, P));
+                    KoalaBear.extMulBase(bx, beta, mulmod(sInv, (G3_INV_POWERS >> (32 * e)) & 0xffffffff, P));
                     uint256 lo = group + 256 * i;
-                    _sub(t, lo, lo + 128); // lanes < 2p
-                    _mul(t, t, bx);
+                    KoalaBear.extSub(t, lo, lo + 128); // lanes < 2p
+                    KoalaBear.extMul(t, t, bx);
                     // group[i] = lo + hi + t, lanes < 3p, reduced. Slot i was read by pair ⌊i/2⌋ ≤ i.
                     assembly ("memory-safe") {
                         let lane := 0xffffffffffffffffffff
@@ -880,7 +879,7 @@ contract EpochVerifier is IVerifier {
                 sInv = mulmod(sInv, sInv, P);
             }
         }
-        _mulBase(s + S_CUR, group, _pow(INV2, k));
+        KoalaBear.extMulBase(s + S_CUR, group, KoalaBear.pow(INV2, k));
     }
 
     /// Node `j` of a node list: (index, digest) at `nodes + 64·j`.
@@ -1045,16 +1044,6 @@ contract EpochVerifier is IVerifier {
         }
     }
 
-    function _pow(uint256 base, uint256 e) private pure returns (uint256 r) {
-        r = 1;
-        assembly ("memory-safe") {
-            for {} e { e := shr(1, e) } {
-                if and(e, 1) { r := mulmod(r, base, 0x7f000001) }
-                base := mulmod(base, base, 0x7f000001)
-            }
-        }
-    }
-
     function _w(uint256 state, uint256 i) private pure returns (uint256 v) {
         assembly ("memory-safe") {
             v := calldataload(add(state, mul(i, 32)))
@@ -1179,12 +1168,12 @@ contract EpochVerifier is IVerifier {
     /// Horner in `x` over `count` packed elements starting at element `first` of `buf`:
     /// `Σ_i x^i · e_{first+i}`.
     function _hornerPacked(uint256 buf, uint256 first, uint256 count, uint256 x) private pure returns (uint256 acc) {
-        acc = _new();
+        acc = KoalaBear.extNew();
         unchecked {
             uint256 lo = buf + 32 * first;
             for (uint256 at = lo + 32 * count; at > lo;) {
                 at -= 32;
-                _mul(acc, acc, x);
+                KoalaBear.extMul(acc, acc, x);
                 // acc += e: canonical + canonical, lanes < 2p (a valid `_mul` input).
                 assembly ("memory-safe") {
                     let w := mload(at)
@@ -1199,267 +1188,6 @@ contract EpochVerifier is IVerifier {
                 }
             }
         }
-        _mulBase(acc, acc, 1); // reduces the lanes
-    }
-
-    // ================================================================ extension arithmetic
-    //
-    // An element of F[X]/(X^8 - 3) lives in memory as 4 words (128 bytes): word I holds
-    // c_{2I} + c_{2I+1}·2^80, two 80-bit lanes. Lanes are canonical (< p) unless a comment
-    // says otherwise ("lanes < 2p" after an unreduced addition or subtraction).
-
-    /// A zeroed element.
-    function _new() private pure returns (uint256 r) {
-        assembly ("memory-safe") {
-            r := mload(0x40)
-            mstore(0x40, add(r, 128))
-            calldatacopy(r, calldatasize(), 128)
-        }
-    }
-
-    function _copy(uint256 r, uint256 a) private pure {
-        assembly ("memory-safe") {
-            mcopy(r, a, 128)
-        }
-    }
-
-    function _setOne(uint256 r) private pure {
-        assembly ("memory-safe") {
-            mstore(r, 1)
-            mstore(add(r, 32), 0)
-            mstore(add(r, 64), 0)
-            mstore(add(r, 96), 0)
-        }
-    }
-
-    /// 8 canonical words at `e` (coefficient 0 first) → an element, in place (word I is
-    /// written after words 2I and 2I+1 are read, and word I ≤ 2I was read before).
-    function _from8(uint256 e) private pure {
-        assembly ("memory-safe") {
-            for { let i := 0 } lt(i, 128) { i := add(i, 32) } {
-                let at := add(e, shl(1, i))
-                mstore(add(e, i), or(mload(at), shl(80, mload(add(at, 32)))))
-            }
-        }
-    }
-
-    /// A packed word (8 big-endian u32, c0 first, canonical) → an element.
-    function _fromPacked(uint256 r, uint256 w) private pure {
-        assembly ("memory-safe") {
-            let m := 0xffffffff
-            mstore(r, or(shr(224, w), shl(80, and(shr(192, w), m))))
-            mstore(add(r, 32), or(and(shr(160, w), m), shl(80, and(shr(128, w), m))))
-            mstore(add(r, 64), or(and(shr(96, w), m), shl(80, and(shr(64, w), m))))
-            mstore(add(r, 96), or(and(shr(32, w), m), shl(80, and(w, m))))
-        }
-    }
-
-    /// An element → a packed word (8 big-endian u32, c0 first).
-    function _toPacked(uint256 a) private pure returns (uint256 w) {
-        assembly ("memory-safe") {
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let x := mload(add(a, shl(5, i)))
-                let sh := sub(224, shl(6, i))
-                w := or(w, or(shl(sh, and(x, 0xffffffffffffffffffff)), shl(sub(sh, 32), shr(80, x))))
-            }
-        }
-    }
-
-    /// An element → 32 bytes of Montgomery little-endian coefficients (as Plonky3 hashes it).
-    function _toMont(uint256 a) private pure returns (uint256 w) {
-        assembly ("memory-safe") {
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let x := mload(add(a, shl(5, i)))
-                let sh := sub(224, shl(6, i))
-                w := or(
-                    w,
-                    or(
-                        shl(sh, mulmod(and(x, 0xffffffffffffffffffff), R, P)),
-                        shl(sub(sh, 32), mulmod(shr(80, x), R, P))
-                    )
-                )
-            }
-            let m8 := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
-            w := or(and(shr(8, w), m8), shl(8, and(w, m8)))
-            let m16 := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
-            w := or(and(shr(16, w), m16), shl(16, and(w, m16)))
-        }
-    }
-
-    /// `r = a·b` (`r` may alias either). Kronecker substitution: the product of words I and J
-    /// has lanes at bits 0, 80, 160 holding c_{2I}d_{2J}, c_{2I}d_{2J+1} + c_{2I+1}d_{2J},
-    /// c_{2I+1}d_{2J+1}; `u_S` sums the products with I + J ≡ S (mod 4), times 3 (X^8 = 3) when
-    /// I + J ≥ 4, and lane 160 of `u_{S-1}` belongs to lane 0 of `u_S` (of `u_0`: ×3 again).
-    /// Bound: with input lanes < 2^35 a result lane gathers at most 22 products below 2^70
-    /// (lane 0 of `u_0`: 1 + 3·3 direct, 3·4 from `u_3`), below 2^75: lanes never carry.
-    function _mul(uint256 r, uint256 a, uint256 b) private pure {
-        assembly ("memory-safe") {
-            let u0
-            let u1
-            let u2
-            let u3
-            {
-                let b0 := mload(b)
-                let b1 := mload(add(b, 32))
-                let b2 := mload(add(b, 64))
-                let b3 := mload(add(b, 96))
-                let x := mload(a)
-                u0 := mul(x, b0)
-                u1 := mul(x, b1)
-                u2 := mul(x, b2)
-                u3 := mul(x, b3)
-                x := mload(add(a, 32))
-                u1 := add(u1, mul(x, b0))
-                u2 := add(u2, mul(x, b1))
-                u3 := add(u3, mul(x, b2))
-                u0 := add(u0, mul(mul(3, x), b3))
-                x := mload(add(a, 64))
-                u2 := add(u2, mul(x, b0))
-                u3 := add(u3, mul(x, b1))
-                x := mul(3, x)
-                u0 := add(u0, mul(x, b2))
-                u1 := add(u1, mul(x, b3))
-                x := mload(add(a, 96))
-                u3 := add(u3, mul(x, b0))
-                x := mul(3, x)
-                u0 := add(u0, mul(x, b1))
-                u1 := add(u1, mul(x, b2))
-                u2 := add(u2, mul(x, b3))
-            }
-            let lane := 0xffffffffffffffffffff
-            let v := add(u3, shr(160, u2))
-            mstore(add(r, 96), or(mod(and(v, lane), P), shl(80, mod(and(shr(80, v), lane), P))))
-            v := add(u2, shr(160, u1))
-            mstore(add(r, 64), or(mod(and(v, lane), P), shl(80, mod(and(shr(80, v), lane), P))))
-            v := add(u1, shr(160, u0))
-            mstore(add(r, 32), or(mod(and(v, lane), P), shl(80, mod(and(shr(80, v), lane), P))))
-            v := add(u0, mul(3, shr(160, u3)))
-            mstore(r, or(mod(and(v, lane), P), shl(80, mod(and(shr(80, v), lane), P))))
-        }
-    }
-
-    /// `r = a·s` for a base-field `s`, reduced (`r` may alias `a`; lanes of `a` < 2^49).
-    function _mulBase(uint256 r, uint256 a, uint256 s) private pure {
-        assembly ("memory-safe") {
-            let lane := 0xffffffffffffffffffff
-            let v := mul(mload(a), s)
-            mstore(r, or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
-            v := mul(mload(add(a, 32)), s)
-            mstore(add(r, 32), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
-            v := mul(mload(add(a, 64)), s)
-            mstore(add(r, 64), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
-            v := mul(mload(add(a, 96)), s)
-            mstore(add(r, 96), or(mod(and(v, lane), P), shl(80, mod(shr(80, v), P))))
-        }
-    }
-
-    /// `r = a + b`, unreduced: lanes are the sums of the lanes.
-    function _add(uint256 r, uint256 a, uint256 b) private pure {
-        assembly ("memory-safe") {
-            mstore(r, add(mload(a), mload(b)))
-            mstore(add(r, 32), add(mload(add(a, 32)), mload(add(b, 32))))
-            mstore(add(r, 64), add(mload(add(a, 64)), mload(add(b, 64))))
-            mstore(add(r, 96), add(mload(add(a, 96)), mload(add(b, 96))))
-        }
-    }
-
-    /// `r = a - b`, unreduced: lanes `a + p - b` (`b` canonical).
-    function _sub(uint256 r, uint256 a, uint256 b) private pure {
-        assembly ("memory-safe") {
-            let pp := 0x7f0000010000000000007f000001 // p in both lanes
-            mstore(r, add(mload(a), sub(pp, mload(b))))
-            mstore(add(r, 32), add(mload(add(a, 32)), sub(pp, mload(add(b, 32)))))
-            mstore(add(r, 64), add(mload(add(a, 64)), sub(pp, mload(add(b, 64)))))
-            mstore(add(r, 96), add(mload(add(a, 96)), sub(pp, mload(add(b, 96)))))
-        }
-    }
-
-    /// `r = a - v` for a base-field `v < p`.
-    function _subBase(uint256 r, uint256 a, uint256 v) private pure {
-        assembly ("memory-safe") {
-            mcopy(r, a, 128)
-            let w := mload(r)
-            let lane := 0xffffffffffffffffffff
-            mstore(r, or(and(w, not(lane)), addmod(and(w, lane), sub(P, v), P)))
-        }
-    }
-
-    function _isZero(uint256 a) private pure returns (bool z) {
-        assembly ("memory-safe") {
-            z := iszero(or(or(mload(a), mload(add(a, 32))), or(mload(add(a, 64)), mload(add(a, 96)))))
-        }
-    }
-
-    function _eq(uint256 a, uint256 b) private pure returns (bool e) {
-        assembly ("memory-safe") {
-            e := and(
-                and(eq(mload(a), mload(b)), eq(mload(add(a, 32)), mload(add(b, 32)))),
-                and(eq(mload(add(a, 64)), mload(add(b, 64))), eq(mload(add(a, 96)), mload(add(b, 96))))
-            )
-        }
-    }
-
-    /// Frobenius `r = a^(p^k)`: coefficient `i` times `ω^(k·i)`.
-    function _frob(uint256 r, uint256 a, uint256 k) private pure {
-        assembly ("memory-safe") {
-            let m := 0xffffffff
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let x := mload(add(a, shl(5, i)))
-                let t0 := and(shr(shl(5, mod(mul(k, shl(1, i)), 8)), FROB), m)
-                let t1 := and(shr(shl(5, mod(mul(k, add(shl(1, i), 1)), 8)), FROB), m)
-                mstore(
-                    add(r, shl(5, i)),
-                    or(mulmod(and(x, 0xffffffffffffffffffff), t0, P), shl(80, mulmod(shr(80, x), t1, P)))
-                )
-            }
-        }
-    }
-
-    /// `r = a^-1` (`a` ≠ 0 canonical, `r` may alias it) through the norm: `u = a^(p + … + p^7)`,
-    /// `N(a) = a·u ∈ F`, `a^-1 = u / N(a)`. Uses 512 bytes past the free memory pointer.
-    function _inv(uint256 r, uint256 a) private pure {
-        uint256 f1;
-        assembly ("memory-safe") {
-            f1 := mload(0x40)
-        }
-        uint256 f12 = f1 + 128;
-        uint256 u = f1 + 256;
-        uint256 t = f1 + 384;
-        _frob(f1, a, 1);
-        _frob(t, f1, 1);
-        _mul(f12, f1, t); // a^(p + p²)
-        _frob(t, f12, 2);
-        _mul(u, f12, t); // a^(p + … + p⁴)
-        _frob(t, f12, 4);
-        _mul(u, u, t); // a^(p + … + p⁶)
-        _frob(t, f1, 6);
-        _mul(u, u, t); // a^(p + … + p⁷)
-        uint256 norm;
-        assembly ("memory-safe") {
-            // N(a) = (a·u)_0 = a0·u0 + 3·Σ_{i≥1} a_i·u_{8-i}: 22 products below 2^62 at most.
-            let lane := 0xffffffffffffffffffff
-            let a0 := mload(a)
-            let a1 := mload(add(a, 32))
-            let a2 := mload(add(a, 64))
-            let a3 := mload(add(a, 96))
-            let u0 := mload(u)
-            let u1 := mload(add(u, 32))
-            let u2 := mload(add(u, 64))
-            let u3 := mload(add(u, 96))
-            let s :=
-                add(
-                    add(
-                        add(mul(shr(80, a0), shr(80, u3)), mul(and(a1, lane), and(u3, lane))),
-                        mul(shr(80, a1), shr(80, u2))
-                    ),
-                    add(
-                        add(mul(and(a2, lane), and(u2, lane)), mul(shr(80, a2), shr(80, u1))),
-                        add(mul(and(a3, lane), and(u1, lane)), mul(shr(80, a3), shr(80, u0)))
-                    )
-                )
-            norm := mod(add(mul(and(a0, lane), and(u0, lane)), mul(3, s)), P)
-        }
-        if (norm == 0) revert BadShape("inverse of zero");
-        _mulBase(r, u, _pow(norm, P - 2));
+        KoalaBear.extMulBase(acc, acc, 1); // reduces the lanes
     }
 }

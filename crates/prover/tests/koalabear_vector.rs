@@ -1,12 +1,14 @@
-//! KoalaBear and its degree-8 extension in Solidity (`contracts/src/verifier/KoalaBear.sol`)
-//! against Plonky3: random operands and Plonky3's results are rendered into the forge test
-//! `contracts/test/KoalaBearVector.t.sol`, which checks the library reproduces them. This
+//! KoalaBear and its degree-8 extension in Solidity (`contracts/src/verifier/KoalaBear.sol`,
+//! the arithmetic `EpochVerifier` runs on) against Plonky3: random operands and Plonky3's
+//! results (products, sums, differences, inverses, Frobenius maps) are rendered into the forge
+//! test `contracts/test/KoalaBearVector.t.sol`, which checks the library reproduces them. This
 //! test fails when the checked-in forge test differs from what it renders;
 //! `VOUCH_REGENERATE=1` rewrites it.
 
 mod common;
 
-use common::{EXT_HELPERS, check_rendered, ext_sol as sol, preamble};
+use common::{check_rendered, ext_sol as sol, preamble};
+use p3_field::extension::HasFrobenius;
 use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField32};
 use std::fmt::Write as _;
 use vouch_prover::config::{EvmChallenge, Val};
@@ -23,6 +25,22 @@ impl Rng {
         EvmChallenge::from_basis_coefficients_fn(|_| Val::from_u32(self.next()))
     }
 }
+
+/// Test helpers: literals are 8 canonical coefficients; the library works on its packed
+/// 4-word form, so operands are packed in place and results reduced before comparing.
+const HELPERS: &str = "    /// An element from 8 canonical coefficients (packed in place).
+    function _e(uint256[8] memory c) internal pure returns (uint256 ptr) {
+        assembly {
+            ptr := c
+        }
+        KoalaBear.extFrom8(ptr);
+    }
+
+    function _check(uint256 got, uint256[8] memory want, string memory what) internal pure {
+        KoalaBear.extMulBase(got, got, 1); // reduces unreduced lanes
+        assertEq(KoalaBear.extToPacked(got), KoalaBear.extToPacked(_e(want)), what);
+    }
+";
 
 #[test]
 fn solidity_field_arithmetic_vector_is_fresh() {
@@ -41,32 +59,35 @@ fn solidity_field_arithmetic_vector_is_fresh() {
     )
     .unwrap();
     writeln!(s, "contract KoalaBearVectorTest is TestBase {{").unwrap();
-    s.push_str(EXT_HELPERS);
+    s.push_str(HELPERS);
     for case in 0..6 {
         let (a, b) = (rng.ext(), rng.ext());
         let scalar = Val::from_u32(rng.next());
+        let ops: [(&str, EvmChallenge, &str); 7] = [
+            ("KoalaBear.extMul(r, a, b)", a * b, "mul"),
+            ("KoalaBear.extAdd(r, a, b)", a + b, "add"),
+            ("KoalaBear.extSub(r, a, b)", a - b, "sub"),
+            ("KoalaBear.extInv(r, a)", a.inverse(), "inverse"),
+            ("KoalaBear.extFrob(r, a, 1)", a.frobenius(), "frobenius"),
+            (
+                "KoalaBear.extFrob(r, a, 3)",
+                a.repeated_frobenius(3),
+                "frobenius^3",
+            ),
+            (
+                &format!("KoalaBear.extMulBase(r, a, {})", scalar.as_canonical_u32()),
+                a * scalar,
+                "mul by base",
+            ),
+        ];
         writeln!(s, "\n    function test_case{case}() public pure {{").unwrap();
-        writeln!(s, "        uint256[8] memory a = {};", sol(&a)).unwrap();
-        writeln!(s, "        uint256[8] memory b = {};", sol(&b)).unwrap();
-        writeln!(s, "        uint256[8] memory r;").unwrap();
-        writeln!(s, "        KoalaBear.extMul(_p(a), _p(b), _p(r));").unwrap();
-        writeln!(s, "        _check(r, {}, \"mul\");", sol(&(a * b))).unwrap();
-        writeln!(s, "        KoalaBear.extAdd(_p(a), _p(b), _p(r));").unwrap();
-        writeln!(s, "        _check(r, {}, \"add\");", sol(&(a + b))).unwrap();
-        writeln!(s, "        KoalaBear.extSub(_p(a), _p(b), _p(r));").unwrap();
-        writeln!(s, "        _check(r, {}, \"sub\");", sol(&(a - b))).unwrap();
-        writeln!(
-            s,
-            "        KoalaBear.extMulBase(_p(a), {}, _p(r));",
-            scalar.as_canonical_u32()
-        )
-        .unwrap();
-        writeln!(
-            s,
-            "        _check(r, {}, \"mul by base\");",
-            sol(&(a * scalar))
-        )
-        .unwrap();
+        writeln!(s, "        uint256 a = _e({});", sol(&a)).unwrap();
+        writeln!(s, "        uint256 b = _e({});", sol(&b)).unwrap();
+        writeln!(s, "        uint256 r = KoalaBear.extNew();").unwrap();
+        for (call, want, what) in ops {
+            writeln!(s, "        {call};").unwrap();
+            writeln!(s, "        _check(r, {}, \"{what}\");", sol(&want)).unwrap();
+        }
         writeln!(
             s,
             "        assertEq(KoalaBear.inv({}), {}, \"base inverse\");",
