@@ -9,5 +9,6 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 anvil-scripts/install-toolchain.sh
+source anvil-scripts/rocksdb-cache.sh
 cargo build --locked -p vouch
 exec target/debug/vouch devnet "$@"

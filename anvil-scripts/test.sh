@@ -12,6 +12,7 @@ step() { printf '\n=== %s (%ss)\n' "$1" "$SECONDS"; }
 step "toolchain"
 anvil-scripts/install-toolchain.sh
 source anvil-scripts/lib.sh
+source anvil-scripts/rocksdb-cache.sh
 
 step "contracts: bindings fresh"
 anvil-scripts/bindings.sh --check

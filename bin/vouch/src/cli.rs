@@ -41,11 +41,57 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Print a deployed rollup's constants and tips as JSON.
     RollupInfo(RollupInfoArgs),
-    /// Run a local devnet: anvil, the contracts, the sequencer and a transaction generator.
+    /// Run the prover node: follow L1, prove every checkpoint, build and settle epoch proofs.
+    Node(NodeArgs),
+    /// Run a local devnet: anvil, the contracts, the sequencer, a transaction generator and
+    /// the node.
     Devnet(DevnetArgs),
     /// Benchmarks, printed as JSON.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// `vouch node`.
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// L1 JSON-RPC URL; repeat for fallbacks (the first is primary).
+    #[arg(long = "l1.rpc-url", env = "VOUCH_L1_RPC_URL", value_parser = parse_rpc_url, value_delimiter = ',', required = true)]
+    pub l1_rpc_urls: Vec<Url>,
+    /// L1 block the rollup was deployed at (following starts there).
+    #[arg(long = "l1.start-block", env = "VOUCH_L1_START_BLOCK", default_value_t = 0)]
+    pub l1_start_block: u64,
+    /// The `Rollup` contract.
+    #[arg(long, env = "VOUCH_ROLLUP")]
+    pub rollup: Address,
+    /// Data directory (created if missing; a datadir of another deployment is refused).
+    #[arg(long, env = "VOUCH_DATADIR", default_value = ".vouch")]
+    pub datadir: std::path::PathBuf,
+    /// The L2 genesis: JSON `{"l2_chain_id": N, "accounts": [{"owner": "0x…", "balance": N}]}`
+    /// (`vouch devnet` writes one to its datadir).
+    #[arg(long, env = "VOUCH_GENESIS")]
+    pub genesis: std::path::PathBuf,
+    /// Proving backend: `plonky3`, or `insecure-fake` (proves nothing; development only).
+    #[arg(long, env = "VOUCH_BACKEND", default_value = "plonky3")]
+    pub backend: String,
+    /// Local proving agents (default: one per two cores; each proof uses every core).
+    #[arg(long, env = "VOUCH_AGENTS")]
+    pub agents: Option<usize>,
+    /// Live epoch sessions at most.
+    #[arg(long, default_value_t = 10)]
+    pub max_pending_sessions: usize,
+    /// Encrypted keystore (Web3 secret storage) of the prover's L1 key. Without it the key is
+    /// read from `VOUCH_PROVER_KEY`; never from a flag.
+    #[arg(long, env = "VOUCH_PROVER_KEYSTORE")]
+    pub prover_keystore: Option<std::path::PathBuf>,
+    /// File holding the keystore's password.
+    #[arg(long, env = "VOUCH_PROVER_KEYSTORE_PASSWORD_FILE")]
+    pub prover_keystore_password_file: Option<std::path::PathBuf>,
+    /// Prove but do not publish.
+    #[arg(long)]
+    pub no_publish: bool,
+    /// The rollup uses the INSECURE mock verifier (publish empty proofs).
+    #[arg(long)]
+    pub insecure_mock_verifier: bool,
 }
 
 /// `vouch devnet`.
@@ -88,6 +134,9 @@ pub struct DevnetArgs {
     /// epoch verifier (the default).
     #[arg(long)]
     pub insecure_mock_verifier: bool,
+    /// Print the summary as one line of JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vouch bench …`.

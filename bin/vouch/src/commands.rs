@@ -19,6 +19,7 @@ pub async fn run(command: Command) -> Result<()> {
     match command {
         Command::Deploy(args) => deploy(args).await,
         Command::RollupInfo(args) => rollup_info(args).await,
+        Command::Node(args) => crate::node::run(args).await,
         Command::Devnet(args) => devnet(args).await,
         Command::Bench(BenchCommand::Prove(a)) => {
             tokio::task::spawn_blocking(move || crate::bench::prove(a.log_rows, a.json)).await?
@@ -112,7 +113,8 @@ async fn rollup_info(args: RollupInfoArgs) -> Result<()> {
 
 async fn devnet(args: DevnetArgs) -> Result<()> {
     use vouch_l1_contracts::deploy::VerifierChoice;
-    use vouch_testnet::devnet::{Devnet, DevnetConfig};
+    use vouch_node::publisher::VerifierMode;
+    use vouch_testnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
     anyhow::ensure!(
         args.tx_rate >= 0.0 && args.tx_rate.is_finite(),
         "--tx-rate must be a non-negative number"
@@ -139,13 +141,43 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         args.datadir.join("deployment.json"),
         serde_json::to_string_pretty(&devnet.deployment)?,
     )?;
+    let genesis_file = crate::node::GenesisFile::of(DEVNET_CHAIN_ID, &devnet.genesis);
+    std::fs::write(
+        args.datadir.join("genesis.json"),
+        serde_json::to_string_pretty(&genesis_file)?,
+    )?;
+    let verifier = match (&devnet.deployment.epoch_verifier, args.insecure_mock_verifier) {
+        (_, true) => VerifierMode::InsecureMock,
+        (Some(ev), false) => VerifierMode::Plonky3 {
+            epoch_verifier: ev.epoch_verifier,
+        },
+        (None, false) => anyhow::bail!("the devnet deployed no epoch verifier"),
+    };
+    let node = vouch_node::NodeHandle::start(vouch_node::NodeConfig {
+        l1_rpc_urls: vec![devnet.anvil.http_url()],
+        l1_start_block: devnet.deployment.constants.l1_start_block,
+        rollup: devnet.deployment.rollup,
+        datadir: args.datadir.join("node"),
+        genesis: devnet.genesis.clone(),
+        l2_chain_id: DEVNET_CHAIN_ID,
+        backend: vouch_prover::backend::BackendChoice::Plonky3,
+        agents: vouch_broker::agent::default_agent_count(),
+        max_pending_sessions: 10,
+        // anvil account 1: the sequencer proposes from account 0.
+        publisher: vouch_node::PublisherChoice::Evm {
+            signer: devnet.anvil.dev_signer(1),
+            verifier: Some(verifier),
+        },
+        poll_interval: Duration::from_millis(250),
+    })
+    .await?;
     tracing::info!(
         l1 = %devnet.anvil.http_url(),
         sequencer = %devnet.sequencer_url(),
         rollup = %devnet.deployment.rollup,
         verifier = %devnet.deployment.verifier,
         insecure_mock_verifier = devnet.deployment.verifier_is_insecure_mock,
-        "devnet running; Ctrl-C to stop"
+        "devnet running with the node; Ctrl-C to stop"
     );
     let constants = devnet.deployment.constants;
     let rollup =
@@ -159,60 +191,119 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         anyhow::Ok(constants.epoch_at_timestamp(ts).map_or(0, |e| e.get()))
     };
     let first_epoch = head_epoch().await?;
-    // Slot of every checkpoint on L1, index n-1 for checkpoint n; re-read after a prune.
-    let mut slots: Vec<u64> = Vec::new();
-    let mut prunes = 0u64;
+    // Enough epochs for `--epochs` proofs, their windows and a margin: past it, fail.
+    let give_up_epoch = first_epoch + args.epochs + constants.proof_submission_epochs + 3;
     let mut ticker = tokio::time::interval(Duration::from_secs(constants.slot_duration));
-    loop {
+    let mut reports: std::collections::BTreeMap<u64, serde_json::Value> = Default::default();
+    let mut prunes = 0u64;
+    let mut last_pending = 0u64;
+    let outcome = loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = tokio::signal::ctrl_c() => break Ok(()),
             _ = ticker.tick() => {}
         }
         let pending = rollup.pendingCheckpointNumber().call().await?;
         let proven = rollup.provenCheckpointNumber().call().await?;
-        let replaced = match slots.last() {
-            Some(&slot) => {
-                (slots.len() as u64 > pending)
-                    || rollup.checkpoint(slots.len() as u64).call().await?.slot != slot
-            }
-            None => false,
-        };
-        if replaced {
+        if pending < last_pending {
             prunes += 1;
-            slots.truncate(proven as usize);
         }
-        for n in slots.len() as u64 + 1..=pending {
-            slots.push(rollup.checkpoint(n).call().await?.slot);
+        last_pending = pending;
+        let status = node.status();
+        for s in status.sessions.iter().filter(|s| s.state == vouch_node::SessionState::Completed) {
+            if reports.contains_key(&s.epoch) {
+                continue;
+            }
+            let Some(landed) = &s.landed else { continue };
+            let last_block = devnet
+                .provider
+                .get_block_by_number(
+                    vouch_archiver_l1_block(&status, s.to()).unwrap_or_default().into(),
+                )
+                .await?
+                .map_or(0, |b| b.header.timestamp);
+            let epoch = vouch_primitives::EpochNumber(s.epoch);
+            let epoch_end_ms = constants
+                .last_slot_of_epoch(epoch)
+                .and_then(|l| constants.slot_start_timestamp(vouch_primitives::Slot(l.get() + 1)))
+                .unwrap_or(0)
+                * 1000;
+            let deadline_ms = constants
+                .proof_submission_deadline_timestamp(epoch)
+                .unwrap_or(0)
+                * 1000;
+            let report = json!({
+                "epoch": s.epoch,
+                "from": s.from(),
+                "to": s.to(),
+                "first_leaf_proof_before_epoch_end": s.first_leaf_proven_ms.is_some_and(|t| t < epoch_end_ms),
+                "latency_ms": (landed.l1_timestamp * 1000).saturating_sub(last_block * 1000),
+                "deadline_slack_ms": deadline_ms as i64 - (landed.l1_timestamp * 1000) as i64,
+                "proof_ready_after_leaves_ms": s.proof_ready_ms.zip(s.leaves_ready_ms).map(|(p, l)| p.saturating_sub(l)),
+                "verify_gas": landed.gas,
+                "txs": landed.txs,
+            });
+            tracing::info!(%report, "epoch proven on L1");
+            reports.insert(s.epoch, report);
         }
         let epoch = head_epoch().await?;
-        let in_epoch = slots
+        let live = status.sessions.iter().filter(|s| !s.state.is_terminal()).count();
+        let failed: Vec<String> = status
+            .sessions
             .iter()
-            .filter(|s| constants.epoch_at_slot(vouch_primitives::Slot(**s)).get() == epoch)
-            .count();
+            .filter(|s| matches!(s.state, vouch_node::SessionState::Failed | vouch_node::SessionState::TimedOut))
+            .map(|s| format!("epoch {} ({:?}): {}", s.epoch, s.state, s.reason.clone().unwrap_or_default()))
+            .collect();
         tracing::info!(
             epoch,
-            checkpoints_in_epoch = in_epoch,
             pending_checkpoint = pending,
             proven_checkpoint = proven,
+            epochs_proven = reports.len(),
+            live_sessions = live,
             prunes,
             "progress"
         );
-        if args.epochs > 0 && epoch >= first_epoch + args.epochs {
-            break;
+        if args.epochs > 0 && reports.len() as u64 >= args.epochs {
+            break Ok(());
         }
-    }
-    let mut per_epoch: std::collections::BTreeMap<u64, u64> = Default::default();
-    for slot in &slots {
-        *per_epoch
-            .entry(constants.epoch_at_slot(vouch_primitives::Slot(*slot)).get())
-            .or_default() += 1;
-    }
+        if args.epochs > 0 && epoch >= give_up_epoch {
+            break Err(anyhow::anyhow!(
+                "only {} of {} epochs proven by L1 epoch {epoch}; failed or timed out: [{}]",
+                reports.len(),
+                args.epochs,
+                failed.join("; ")
+            ));
+        }
+    };
+    let reproved = node.reproved_leaves();
+    let leaves = node.stats().leaves_proven.load(std::sync::atomic::Ordering::Relaxed);
+    node.shutdown().await;
     let (stats, _anvil, _) = devnet.stop().await;
+    let checkpoints_proven: u64 = reports
+        .values()
+        .map(|r| r["to"].as_u64().unwrap_or(0) - r["from"].as_u64().unwrap_or(0) + 1)
+        .sum();
     let summary = json!({
-        "pending_chain_checkpoints_per_epoch": per_epoch,
+        "epochs_proven": reports.len(),
+        "checkpoints_proven": checkpoints_proven,
+        "leaf_proofs": leaves,
+        "reproved_leaves": reproved,
+        "epochs": reports.values().collect::<Vec<_>>(),
         "prunes_seen": prunes,
         "transfers_sent": stats.map(|s| s.sent),
     });
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    }
+    outcome
+}
+
+/// The L1 block a registered checkpoint landed in, from the node's snapshot.
+fn vouch_archiver_l1_block(status: &vouch_node::service::NodeStatus, number: u64) -> Option<u64> {
+    status
+        .checkpoints
+        .iter()
+        .find(|c| c.id.number == number)
+        .map(|c| c.l1_block)
 }

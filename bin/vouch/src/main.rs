@@ -13,6 +13,7 @@
 mod bench;
 mod cli;
 mod commands;
+mod node;
 
 use clap::Parser;
 use std::process::ExitCode;

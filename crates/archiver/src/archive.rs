@@ -1,6 +1,6 @@
 //! The archive: rollup state derived from L1 events, with per-L1-block undo records.
 
-use crate::kv::{Kv, KvError, Table, Write};
+use crate::kv::{ARCHIVE, Kv, KvError, UNDO, Write};
 use crate::model::{ArchivedCheckpoint, ArchivedDeposit, ArchivedProof, ChainTips};
 use alloy::primitives::B256;
 use std::collections::{HashMap, HashSet};
@@ -147,7 +147,7 @@ impl<'a, K: Kv> Tracker<'a, K> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ArchiveError> {
         match self.current.get(key) {
             Some(v) => Ok(v.clone()),
-            None => Ok(self.kv.get(Table::Archive, key)?),
+            None => Ok(self.kv.get(ARCHIVE, key)?),
         }
     }
     fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), ArchiveError> {
@@ -156,7 +156,7 @@ impl<'a, K: Kv> Tracker<'a, K> {
             self.block_undo.push((key.clone(), previous));
         }
         self.current.insert(key.clone(), value.clone());
-        self.writes.push((Table::Archive, key, value));
+        self.writes.push((ARCHIVE, key, value));
         Ok(())
     }
     fn end_block(&mut self, number: u64) {
@@ -164,7 +164,7 @@ impl<'a, K: Kv> Tracker<'a, K> {
         self.block_touched.clear();
         let encoded = serde_json::to_vec(&undo).expect("byte vectors serialize");
         self.writes
-            .push((Table::Undo, number.to_be_bytes().to_vec(), Some(encoded)));
+            .push((UNDO, number.to_be_bytes().to_vec(), Some(encoded)));
     }
 }
 
@@ -211,21 +211,21 @@ impl<K: Kv> Archive<K> {
 
     /// Last synced L1 block.
     pub fn synced_block(&self) -> Result<Option<u64>, ArchiveError> {
-        u64_value(self.kv.get(Table::Archive, keys::SYNCED)?, "synced block")
+        u64_value(self.kv.get(ARCHIVE, keys::SYNCED)?, "synced block")
     }
 
     /// Stored hash of L1 block `n`, if recorded.
     pub fn block_hash(&self, n: u64) -> Result<Option<B256>, ArchiveError> {
         Ok(self
             .kv
-            .get(Table::Archive, &keys::block_hash(n))?
+            .get(ARCHIVE, &keys::block_hash(n))?
             .map(|b| B256::from_slice(&b)))
     }
 
     /// The `limit` most recent recorded L1 block hashes, newest first.
     pub fn recent_block_hashes(&self, limit: usize) -> Result<Vec<(u64, B256)>, ArchiveError> {
         let all = self.kv.range(
-            Table::Archive,
+            ARCHIVE,
             &keys::block_hash(0),
             &keys::block_hash(u64::MAX),
         )?;
@@ -327,7 +327,7 @@ impl<K: Kv> Archive<K> {
         if let Some(f) = finalized_l1 {
             // Not undone by reorgs: finality only moves forward.
             writes.push((
-                Table::Archive,
+                ARCHIVE,
                 keys::FINALIZED_L1.to_vec(),
                 Some(f.to_be_bytes().to_vec()),
             ));
@@ -340,7 +340,7 @@ impl<K: Kv> Archive<K> {
     /// Undoes every recorded L1 block above `ancestor` (newest first), atomically.
     pub fn unwind_to(&self, ancestor: u64) -> Result<usize, ArchiveError> {
         let records = self.kv.range(
-            Table::Undo,
+            UNDO,
             &(ancestor + 1).to_be_bytes(),
             &u64::MAX.to_be_bytes(),
         )?;
@@ -351,9 +351,9 @@ impl<K: Kv> Archive<K> {
             for (key, previous) in undo {
                 current.insert(key, previous);
             }
-            writes.push((Table::Undo, block_key.clone(), None));
+            writes.push((UNDO, block_key.clone(), None));
         }
-        writes.extend(current.into_iter().map(|(k, v)| (Table::Archive, k, v)));
+        writes.extend(current.into_iter().map(|(k, v)| (ARCHIVE, k, v)));
         self.kv.write(writes)?;
         self.bump();
         Ok(records.len())
@@ -361,7 +361,7 @@ impl<K: Kv> Archive<K> {
 
     fn proofs_up_to(&self, l1_block: u64) -> Result<Vec<ArchivedProof>, ArchiveError> {
         let entries = self.kv.range(
-            Table::Archive,
+            ARCHIVE,
             &keys::proof(0, 0),
             &keys::proof(l1_block + 1, 0),
         )?;
@@ -372,7 +372,7 @@ impl<K: Kv> Archive<K> {
 impl<K: Kv> L2BlockSource for Archive<K> {
     fn tips(&self) -> Result<ChainTips, ArchiveError> {
         let get = |k: &[u8], what: &str| -> Result<Option<u64>, ArchiveError> {
-            u64_value(self.kv.get(Table::Archive, k)?, what)
+            u64_value(self.kv.get(ARCHIVE, k)?, what)
         };
         let finalized_l1 = get(keys::FINALIZED_L1, "finalized l1")?;
         let finalized = match finalized_l1 {
@@ -397,7 +397,7 @@ impl<K: Kv> L2BlockSource for Archive<K> {
         number: CheckpointNumber,
     ) -> Result<Option<ArchivedCheckpoint>, ArchiveError> {
         self.kv
-            .get(Table::Archive, &keys::checkpoint(number.get()))?
+            .get(ARCHIVE, &keys::checkpoint(number.get()))?
             .map(|v| json(&v, "checkpoint"))
             .transpose()
     }
@@ -408,7 +408,7 @@ impl<K: Kv> L2BlockSource for Archive<K> {
     ) -> Result<Vec<ArchivedCheckpoint>, ArchiveError> {
         let pending = self.tips()?.pending.get();
         let entries = self.kv.range(
-            Table::Archive,
+            ARCHIVE,
             &keys::checkpoint(1),
             &keys::checkpoint(pending + 1),
         )?;
@@ -439,7 +439,7 @@ impl<K: Kv> L2BlockSource for Archive<K> {
 
     fn deposits(&self, from: u64, count: u64) -> Result<Vec<ArchivedDeposit>, ArchiveError> {
         let entries = self.kv.range(
-            Table::Archive,
+            ARCHIVE,
             &keys::deposit(from),
             &keys::deposit(from.saturating_add(count)),
         )?;

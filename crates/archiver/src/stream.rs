@@ -1,7 +1,7 @@
 //! The L2 block stream: archive changes as ordered events, with a persisted cursor.
 
 use crate::archive::{Archive, ArchiveError, L2BlockSource};
-use crate::kv::{Kv, Table};
+use crate::kv::{Kv, STREAM};
 use crate::model::ChainEvent;
 use alloy::primitives::B256;
 use std::future::Future;
@@ -13,8 +13,13 @@ use vouch_primitives::CheckpointNumber;
 /// Receives stream events. Must be idempotent: an event whose handling failed (or whose
 /// cursor update was lost in a crash) is delivered again.
 pub trait StreamHandler: Send {
+    /// Why handling failed (the consumer's own error type).
+    type Error: std::error::Error + Send + Sync + 'static;
     /// Handles one event; `Err` leaves the cursor where it was.
-    fn handle(&mut self, event: ChainEvent) -> impl Future<Output = Result<(), String>> + Send;
+    fn handle(
+        &mut self,
+        event: ChainEvent,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
 /// Stream failure.
@@ -27,13 +32,29 @@ pub enum StreamError {
     #[error(transparent)]
     Kv(#[from] crate::kv::KvError),
     /// The handler refused an event; it will be delivered again.
-    #[error("handler failed on {event}: {reason}")]
+    #[error("handler failed on {event}")]
     Handler {
         /// Which event.
         event: String,
-        /// Why.
-        reason: String,
+        /// The handler's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+/// Renders an error with its sources (`a: b: c`), for logs.
+pub struct DisplayChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
 }
 
 /// A named stream over an archive; its cursor lives in the same database.
@@ -66,7 +87,7 @@ impl<K: Kv> L2BlockStream<K> {
     fn get_u64(&self, field: &str) -> Result<u64, ArchiveError> {
         match self
             .kv()
-            .get(Table::Stream, &cursor_key(&self.name, field))?
+            .get(STREAM, &cursor_key(&self.name, field))?
         {
             None => Ok(0),
             Some(v) => <[u8; 8]>::try_from(v.as_slice())
@@ -78,7 +99,7 @@ impl<K: Kv> L2BlockStream<K> {
     fn delivered_hash(&self, n: u64) -> Result<Option<B256>, ArchiveError> {
         Ok(self
             .kv()
-            .get(Table::Stream, &delivered_key(&self.name, n))?
+            .get(STREAM, &delivered_key(&self.name, n))?
             .map(|v| B256::from_slice(&v)))
     }
 
@@ -96,9 +117,9 @@ impl<K: Kv> L2BlockStream<K> {
         handler
             .handle(event)
             .await
-            .map_err(|reason| StreamError::Handler {
+            .map_err(|e| StreamError::Handler {
                 event: label,
-                reason,
+                source: Box::new(e),
             })
     }
 
@@ -131,10 +152,10 @@ impl<K: Kv> L2BlockStream<K> {
             )
             .await?;
             let mut writes: Vec<crate::kv::Write> = (keep + 1..=local_tip)
-                .map(|n| (Table::Stream, delivered_key(&self.name, n), None))
+                .map(|n| (STREAM, delivered_key(&self.name, n), None))
                 .collect();
             writes.push((
-                Table::Stream,
+                STREAM,
                 cursor_key(&self.name, "tip"),
                 Some(keep.to_be_bytes().to_vec()),
             ));
@@ -161,12 +182,12 @@ impl<K: Kv> L2BlockStream<K> {
             .await?;
             self.kv().write(vec![
                 (
-                    Table::Stream,
+                    STREAM,
                     delivered_key(&self.name, n),
                     Some(hash.to_vec()),
                 ),
                 (
-                    Table::Stream,
+                    STREAM,
                     cursor_key(&self.name, "tip"),
                     Some(n.to_be_bytes().to_vec()),
                 ),
@@ -194,7 +215,7 @@ impl<K: Kv> L2BlockStream<K> {
             if self.get_u64(field)? != value.get() {
                 self.deliver(handler, event).await?;
                 self.kv().write(vec![(
-                    Table::Stream,
+                    STREAM,
                     cursor_key(&self.name, field),
                     Some(value.get().to_be_bytes().to_vec()),
                 )])?;
@@ -217,7 +238,7 @@ impl<K: Kv> L2BlockStream<K> {
             match self.pass(&mut handler).await {
                 Ok(n) if n > 0 => debug!(events = n, stream = %self.name, "stream pass"),
                 Ok(_) => {}
-                Err(e) => warn!(error = %e, stream = %self.name, "stream pass failed; will retry"),
+                Err(e) => warn!(error = %DisplayChain(&e), stream = %self.name, "stream pass failed; will retry"),
             }
             tokio::select! {
                 _ = cancel.cancelled() => break,

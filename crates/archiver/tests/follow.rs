@@ -24,13 +24,20 @@ struct Recorder {
     fail_once_at: Option<u64>,
 }
 
+/// The recorder's injected failure.
+#[derive(Debug, thiserror::Error)]
+#[error("injected failure")]
+struct Injected;
+
 impl StreamHandler for Recorder {
-    async fn handle(&mut self, event: ChainEvent) -> Result<(), String> {
+    type Error = Injected;
+
+    async fn handle(&mut self, event: ChainEvent) -> Result<(), Injected> {
         if let ChainEvent::ChainCheckpointed { checkpoint } = &event
             && self.fail_once_at == Some(checkpoint.number.get())
         {
             self.fail_once_at = None;
-            return Err("injected failure".into());
+            return Err(Injected);
         }
         match &event {
             ChainEvent::ChainPruned { to_checkpoint } => {
@@ -67,7 +74,7 @@ struct Node {
 }
 
 fn node(dir: &std::path::Path, l1: &DirectProposer, url: String) -> Node {
-    let kv = Arc::new(RocksKv::open(dir).expect("open archive db"));
+    let kv = Arc::new(RocksKv::open(dir, &vouch_archiver::kv::TABLES).expect("open archive db"));
     let archive = Archive::new(kv, l1.constants());
     let mut config = FollowerConfig::new(url, l1.address(), l1.deployment.constants.l1_start_block);
     config.poll_interval = Duration::from_millis(100);

@@ -148,7 +148,7 @@ fn corrupt_entries_are_errors() {
     let kv = Arc::new(MemoryKv::default());
     let archive = Archive::new(kv.clone(), constants());
     kv.write(vec![(
-        Table::Archive,
+        ARCHIVE,
         keys::checkpoint(1),
         Some(b"{not json".to_vec()),
     )])
@@ -158,7 +158,7 @@ fn corrupt_entries_are_errors() {
         Err(ArchiveError::Corrupt(_))
     ));
     kv.write(vec![(
-        Table::Archive,
+        ARCHIVE,
         keys::PENDING.to_vec(),
         Some(vec![1, 2]),
     )])

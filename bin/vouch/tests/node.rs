@@ -1,0 +1,180 @@
+//! The node end to end on anvil with real Plonky3 proofs and the real Solidity verifier:
+//! `vouch devnet --epochs N --json` proves epochs on L1, and a `vouch node` killed with SIGKILL
+//! mid-epoch resumes on the same datadir without re-proving a leaf.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use vouch_l1_contracts::bindings::Rollup;
+use vouch_l1_contracts::deploy::VerifierChoice;
+use vouch_testnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
+use vouch_testnet::wait_until;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn devnet_proves_epochs_on_l1_and_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args(["devnet", "--epochs", "3", "--json", "--l1-port"])
+        .arg(free_port().to_string())
+        .arg("--sequencer-rpc")
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .arg("--datadir")
+        .arg(dir.path().join("devnet"))
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("vouch devnet runs");
+    assert!(out.status.success(), "vouch devnet failed: {:?}", out.status);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a summary line")).unwrap();
+    eprintln!("summary: {summary}");
+    assert!(summary["epochs_proven"].as_u64().unwrap() >= 3);
+    assert!(summary["checkpoints_proven"].as_u64().unwrap() >= 3);
+    assert_eq!(summary["reproved_leaves"], 0);
+    for epoch in summary["epochs"].as_array().unwrap() {
+        assert_eq!(epoch["first_leaf_proof_before_epoch_end"], true, "{epoch}");
+        assert!(epoch["deadline_slack_ms"].as_i64().unwrap() > 0, "{epoch}");
+        assert!(epoch["latency_ms"].as_u64().is_some(), "{epoch}");
+    }
+}
+
+/// A `vouch node` child process whose log lines are collected.
+struct NodeProcess {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl NodeProcess {
+    fn spawn(args: &[String], key: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vouch"))
+            .arg("node")
+            .args(args)
+            .env("VOUCH_PROVER_KEY", key)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vouch node starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    eprintln!("node| {line}");
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        Self { child, log }
+    }
+
+    fn saw(&self, needle: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|l| l.contains(needle))
+    }
+
+    fn kill9(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+
+    /// Ctrl-C, then waits for a clean exit.
+    fn interrupt(&mut self) {
+        Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(std::time::Instant::now() < deadline, "node did not stop");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_epoch_resumes_without_reproving() {
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start(DevnetConfig {
+        l1_port: None,
+        slot_duration: 4,
+        epoch_duration: 4,
+        proof_submission_epochs: 2,
+        tx_rate: 5.0,
+        accounts: 8,
+        blocks_per_checkpoint: 2,
+        max_txs_per_block: 200,
+        datadir: dir.path().join("devnet"),
+        sequencer_rpc: "127.0.0.1:0".parse().unwrap(),
+        verifier: VerifierChoice::Plonky3,
+    })
+    .await
+    .expect("devnet starts");
+    let genesis = dir.path().join("genesis.json");
+    let accounts: Vec<serde_json::Value> = devnet
+        .genesis
+        .accounts
+        .iter()
+        .map(|(owner, balance)| serde_json::json!({"owner": owner, "balance": balance}))
+        .collect();
+    std::fs::write(
+        &genesis,
+        serde_json::json!({"l2_chain_id": DEVNET_CHAIN_ID, "accounts": accounts}).to_string(),
+    )
+    .unwrap();
+    let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
+    let args: Vec<String> = vec![
+        "--l1.rpc-url".into(),
+        devnet.anvil.http_url(),
+        "--rollup".into(),
+        devnet.deployment.rollup.to_string(),
+        "--datadir".into(),
+        dir.path().join("node").display().to_string(),
+        "--genesis".into(),
+        genesis.display().to_string(),
+    ];
+    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
+
+    let mut first = NodeProcess::spawn(&args, &key);
+    wait_until("a leaf proof", Duration::from_secs(120), || async {
+        first.saw("checkpoint proven")
+    })
+    .await;
+    let pending_at_kill = rollup.pendingCheckpointNumber().call().await.unwrap();
+    first.kill9();
+
+    let mut second = NodeProcess::spawn(&args, &key);
+    wait_until(
+        "the epoch being proven at the kill lands on L1",
+        Duration::from_secs(180),
+        || async { rollup.provenCheckpointNumber().call().await.unwrap_or(0) >= pending_at_kill },
+    )
+    .await;
+    second.interrupt();
+    assert!(
+        second.saw("reproved_leaves=0"),
+        "the restarted node re-proved a leaf"
+    );
+    assert!(second.saw("resumed_after_ms="), "the restart reports when it resumed");
+    devnet.stop().await;
+}

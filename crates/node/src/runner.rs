@@ -1,0 +1,141 @@
+//! What a proving job does: rebuild the witnesses from the archive and the state tree, then
+//! prove with the configured backend.
+
+use crate::db::NodeDb;
+use crate::execution::execute;
+use crate::model::CheckpointId;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use vouch_archiver::{Archive, L2BlockSource};
+use vouch_broker::{JobError, JobRunner, LeasedJob};
+use vouch_primitives::CheckpointNumber;
+use vouch_prover::backend::ProvingBackend;
+use vouch_prover::circuit::CheckpointWitness;
+use vouch_prover::proof::ProofError;
+use vouch_rollup::state::VersionedStore;
+use vouch_storage::Kv;
+
+/// A job's input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobInput {
+    /// A checkpoint proof.
+    Leaf {
+        /// The checkpoint.
+        id: CheckpointId,
+    },
+    /// An epoch proof over consecutive checkpoints: the v1 aggregation re-proves the range
+    /// from their witnesses (recursive aggregation of the leaf proofs would replace it here).
+    Epoch {
+        /// Epoch.
+        epoch: u64,
+        /// The range, in order.
+        members: Vec<CheckpointId>,
+    },
+}
+
+impl JobInput {
+    /// Encoded for the broker.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("job inputs serialize")
+    }
+}
+
+/// Counters of the jobs this process ran.
+#[derive(Debug, Default)]
+pub struct RunnerStats {
+    /// Leaf proofs produced.
+    pub leaves_proven: AtomicU64,
+    /// Leaf proofs of checkpoints that were already proven when the node started (a restart
+    /// that loses nothing keeps this at 0).
+    pub leaves_reproved: AtomicU64,
+    /// Epoch proofs produced.
+    pub epochs_proven: AtomicU64,
+}
+
+/// Runs the node's jobs.
+pub struct ProofRunner<K: Kv, S: VersionedStore> {
+    pub(crate) archive: Archive<K>,
+    pub(crate) db: NodeDb<K>,
+    pub(crate) state: Arc<S>,
+    pub(crate) state_lock: Arc<RwLock<()>>,
+    pub(crate) backend: Arc<dyn ProvingBackend>,
+    pub(crate) l2_chain_id: u64,
+    pub(crate) proven_at_start: HashSet<CheckpointId>,
+    pub(crate) stats: Arc<RunnerStats>,
+}
+
+impl<K: Kv, S: VersionedStore> ProofRunner<K, S> {
+    /// Rebuilds a checkpoint's witness (the state tree's lock is held only while executing).
+    fn witness(&self, id: &CheckpointId) -> Result<CheckpointWitness, JobError> {
+        let transient = |m: String| JobError::retryable(m);
+        let _read = self.state_lock.read().unwrap_or_else(|p| p.into_inner());
+        let checkpoint = self
+            .archive
+            .checkpoint(CheckpointNumber(id.number))
+            .map_err(|e| transient(e.to_string()))?
+            .filter(|c| CheckpointId::of(c) == *id)
+            .ok_or_else(|| transient(format!("checkpoint {id} is not on the chain")))?;
+        let executed = self
+            .db
+            .executed(id.number)
+            .map_err(|e| transient(e.to_string()))?;
+        if executed.as_ref().map(|e| e.header_hash) != Some(checkpoint.header_hash) {
+            return Err(transient(format!(
+                "the state tree does not hold checkpoint {id} (yet)"
+            )));
+        }
+        let previous = self
+            .db
+            .executed(id.number - 1)
+            .map_err(|e| transient(e.to_string()))?
+            .ok_or_else(|| transient(format!("no state before checkpoint {id}")))?;
+        execute(
+            self.state.as_ref(),
+            &self.archive,
+            &checkpoint,
+            &previous,
+            self.l2_chain_id,
+            false,
+        )
+        .map_err(|e| transient(e.to_string()))?
+        .map_err(|reason| transient(format!("re-execution differs from registration: {reason}")))
+    }
+}
+
+fn proof_error(e: ProofError) -> JobError {
+    match e {
+        ProofError::Unsatisfied(_) | ProofError::Trace(_) | ProofError::Statement(_) => {
+            JobError::permanent(e.to_string())
+        }
+        other => JobError::retryable(other.to_string()),
+    }
+}
+
+impl<K: Kv + 'static, S: VersionedStore + 'static> JobRunner for ProofRunner<K, S> {
+    fn run(&self, job: &LeasedJob) -> Result<Vec<u8>, JobError> {
+        let input: JobInput = serde_json::from_slice(&job.input)
+            .map_err(|e| JobError::permanent(format!("undecodable job input: {e}")))?;
+        match input {
+            JobInput::Leaf { id } => {
+                let witness = self.witness(&id)?;
+                let proof = self.backend.prove_checkpoint(&witness).map_err(proof_error)?;
+                self.stats.leaves_proven.fetch_add(1, Ordering::Relaxed);
+                if self.proven_at_start.contains(&id) {
+                    self.stats.leaves_reproved.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(proof)
+            }
+            JobInput::Epoch { members, .. } => {
+                let witnesses = members
+                    .iter()
+                    .map(|id| self.witness(id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let proof = self.backend.prove_epoch(&witnesses).map_err(proof_error)?;
+                self.stats.epochs_proven.fetch_add(1, Ordering::Relaxed);
+                Ok(proof)
+            }
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The composition root: follower → archive → stream → core, agents and publisher, under one
+//! `CancellationToken`, every task tracked.
+
+use crate::NodeError;
+use crate::core::{CoreConfig, NodeCore};
+use crate::db::{Identity, NodeDb};
+use crate::model::{CheckpointRecord, PublishOutcome, PublishRequest, SessionRecord};
+use crate::publisher::{EvmPublisher, Publisher, VerifierMode};
+use crate::runner::{ProofRunner, RunnerStats};
+use alloy::network::EthereumWallet;
+use alloy::primitives::Address;
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, error, info, info_span, warn};
+use vouch_archiver::{
+    Archive, ChainEvent, FollowerConfig, L1Follower, L2BlockStream, StreamHandler,
+};
+use vouch_broker::{AgentConfig, BrokerConfig, KvBroker, ProvingBroker, spawn_local_agents};
+use vouch_prover::backend::BackendChoice;
+use vouch_rollup::genesis::Genesis;
+use vouch_state_db::RocksStateStore;
+use vouch_storage::RocksKv;
+
+/// Who publishes proofs.
+#[derive(Clone, Debug)]
+pub enum PublisherChoice {
+    /// Nobody: sessions stop at "epoch proof ready" (they time out unless someone else lands
+    /// the epoch).
+    Disabled,
+    /// The minimal EVM submission with this key.
+    Evm {
+        /// The prover's key (from a keystore or the environment; never logged).
+        signer: PrivateKeySigner,
+        /// `None`: the Plonky3 verifier found through the rollup's gateway.
+        verifier: Option<VerifierMode>,
+    },
+}
+
+/// Node settings.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// L1 JSON-RPC URLs (the first is primary).
+    pub l1_rpc_urls: Vec<String>,
+    /// L1 block the rollup was deployed at (where following starts).
+    pub l1_start_block: u64,
+    /// The `Rollup` contract.
+    pub rollup: Address,
+    /// Data directory.
+    pub datadir: PathBuf,
+    /// The L2 genesis.
+    pub genesis: Genesis,
+    /// L2 chain id.
+    pub l2_chain_id: u64,
+    /// Proving backend.
+    pub backend: BackendChoice,
+    /// Local proving agents.
+    pub agents: usize,
+    /// Live sessions at most.
+    pub max_pending_sessions: usize,
+    /// Publishing.
+    pub publisher: PublisherChoice,
+    /// L1 poll interval.
+    pub poll_interval: Duration,
+}
+
+/// A snapshot of the node for operators and tests.
+#[derive(Clone, Debug, Default)]
+pub struct NodeStatus {
+    /// Sessions, oldest first (finished ones included).
+    pub sessions: Vec<SessionRecord>,
+    /// Registered checkpoints.
+    pub checkpoints: Vec<CheckpointRecord>,
+}
+
+enum Command {
+    Event(ChainEvent, oneshot::Sender<Result<(), NodeError>>),
+    StartProof(u64, Option<u64>, oneshot::Sender<Result<u64, NodeError>>),
+    Cancel(u64, oneshot::Sender<Result<(), NodeError>>),
+}
+
+/// A running node.
+pub struct NodeHandle {
+    commands: mpsc::Sender<Command>,
+    status: Arc<Mutex<NodeStatus>>,
+    stats: Arc<RunnerStats>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+    started: std::time::Instant,
+    resumed_ms: Arc<Mutex<Option<u64>>>,
+}
+
+/// Forwards stream events to the core loop and waits for its verdict, so the stream's cursor
+/// moves only after the core persisted what the event changed.
+struct CoreHandler {
+    commands: mpsc::Sender<Command>,
+}
+
+impl StreamHandler for CoreHandler {
+    type Error = NodeError;
+
+    async fn handle(&mut self, event: ChainEvent) -> Result<(), NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Event(event, tx))
+            .await
+            .map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)?
+    }
+}
+
+impl NodeHandle {
+    /// Starts a node.
+    pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+        let started = std::time::Instant::now();
+        let url = config
+            .l1_rpc_urls
+            .first()
+            .ok_or_else(|| NodeError::Config("no L1 RPC URL".into()))?;
+        let read_provider = ProviderBuilder::new()
+            .connect_http(url.parse().map_err(|e| NodeError::Config(format!("L1 URL {url}: {e}")))?)
+            .erased();
+        let l1_chain_id = read_provider
+            .get_chain_id()
+            .await
+            .map_err(|e| NodeError::L1(format!("{url}: {e}")))?;
+        let constants = vouch_l1_contracts::read_rollup_constants(
+            &read_provider,
+            config.rollup,
+            config.l1_start_block,
+        )
+        .await
+        .map_err(|e| NodeError::L1(e.to_string()))?;
+        let genesis_roots = config.genesis.roots();
+        let on_l1 = vouch_l1_contracts::bindings::Rollup::new(config.rollup, &read_provider)
+            .checkpoint(0)
+            .call()
+            .await
+            .map_err(|e| NodeError::L1(format!("genesis record: {e}")))?;
+        if on_l1.archive != genesis_roots.archive.to_b256() {
+            return Err(NodeError::Config(format!(
+                "the genesis does not match the rollup: archive {} here, {} on L1",
+                genesis_roots.archive.to_b256(),
+                on_l1.archive
+            )));
+        }
+
+        std::fs::create_dir_all(&config.datadir)
+            .map_err(|e| NodeError::Config(format!("datadir {}: {e}", config.datadir.display())))?;
+        let tables: Vec<_> = vouch_archiver::kv::TABLES
+            .iter()
+            .chain(vouch_broker::TABLES.iter())
+            .chain(crate::db::TABLES.iter())
+            .copied()
+            .collect();
+        let kv = Arc::new(RocksKv::open(config.datadir.join("db"), &tables)?);
+        let db = NodeDb::new(kv.clone());
+        db.check_identity(&Identity {
+            l1_chain_id,
+            rollup: config.rollup,
+            l2_chain_id: config.l2_chain_id,
+            genesis_archive: genesis_roots.archive.to_b256(),
+        })?;
+        let state = Arc::new(
+            RocksStateStore::open(config.datadir.join("state"))
+                .map_err(|e| NodeError::State(e.to_string()))?,
+        );
+        let archive = Archive::new(kv.clone(), constants);
+        let broker: Arc<dyn ProvingBroker> =
+            Arc::new(KvBroker::new(kv.clone(), BrokerConfig::default()));
+        let released = broker.release_leases("local")?;
+        let core = NodeCore::open(
+            archive.clone(),
+            db.clone(),
+            state.clone(),
+            broker.clone(),
+            (&config.genesis, genesis_roots),
+            CoreConfig {
+                max_pending_sessions: config.max_pending_sessions,
+                l2_chain_id: config.l2_chain_id,
+            },
+        )?;
+        let proven_at_start: HashSet<_> = core
+            .checkpoints()
+            .iter()
+            .filter(|c| c.status == crate::model::ProverStatus::Proven)
+            .map(|c| c.id)
+            .collect();
+        info!(
+            datadir = %config.datadir.display(),
+            rollup = %config.rollup,
+            checkpoints = proven_at_start.len(),
+            sessions = core.sessions().len(),
+            released_leases = released,
+            "node state loaded"
+        );
+
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let stats = Arc::new(RunnerStats::default());
+        let runner = Arc::new(ProofRunner {
+            archive: archive.clone(),
+            db: db.clone(),
+            state: state.clone(),
+            state_lock: core.state_lock.clone(),
+            backend: Arc::from(config.backend.build()),
+            l2_chain_id: config.l2_chain_id,
+            proven_at_start,
+            stats: stats.clone(),
+        });
+        spawn_local_agents(
+            broker.clone(),
+            runner,
+            &AgentConfig::local(config.agents.max(1)),
+            &tracker,
+            cancel.child_token(),
+        );
+
+        let mut follower_config =
+            FollowerConfig::new(url.clone(), config.rollup, constants.l1_start_block);
+        follower_config.rpc_urls = config.l1_rpc_urls.clone();
+        follower_config.poll_interval = config.poll_interval;
+        let follower = L1Follower::new(follower_config, archive.clone())
+            .map_err(|e| NodeError::L1(e.to_string()))?;
+        tracker.spawn(follower.run(cancel.child_token()));
+
+        let (commands, command_rx) = mpsc::channel(64);
+        let stream = L2BlockStream::new(archive.clone(), "node");
+        tracker.spawn(
+            stream
+                .run(
+                    CoreHandler {
+                        commands: commands.clone(),
+                    },
+                    config.poll_interval,
+                    cancel.child_token(),
+                )
+                .instrument(info_span!("stream")),
+        );
+
+        let (publish_tx, publish_rx) = mpsc::unbounded_channel();
+        let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
+        if let PublisherChoice::Evm { signer, verifier } = &config.publisher {
+            let owner = signer.address();
+            let provider = ProviderBuilder::new()
+                .wallet(EthereumWallet::from(signer.clone()))
+                .connect_http(url.parse().map_err(|e| NodeError::Config(format!("{e}")))?)
+                .erased();
+            let verifier = match verifier {
+                Some(v) => *v,
+                None => discover_verifier(&read_provider, config.rollup).await?,
+            };
+            info!(prover = %owner, ?verifier, "publishing enabled");
+            let publisher = EvmPublisher {
+                provider,
+                owner,
+                rollup: config.rollup,
+                verifier,
+                archive: archive.clone(),
+                poll: config.poll_interval,
+            };
+            tracker.spawn(
+                publish_loop(publisher, publish_rx, outcome_tx, cancel.child_token())
+                    .instrument(info_span!("publisher")),
+            );
+        } else {
+            warn!("publishing disabled: proofs stop at ready");
+        }
+
+        let status = Arc::new(Mutex::new(NodeStatus::default()));
+        let resumed_ms = Arc::new(Mutex::new(None));
+        tracker.spawn(
+            core_loop(
+                core,
+                command_rx,
+                publish_tx,
+                outcome_rx,
+                status.clone(),
+                cancel.child_token(),
+                started,
+                resumed_ms.clone(),
+            )
+            .instrument(info_span!("node")),
+        );
+        Ok(Self {
+            commands,
+            status,
+            stats,
+            cancel,
+            tracker,
+            started,
+            resumed_ms,
+        })
+    }
+
+    /// The latest snapshot.
+    pub fn status(&self) -> NodeStatus {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// What this process's agents proved.
+    pub fn stats(&self) -> &RunnerStats {
+        &self.stats
+    }
+
+    /// Leaf proofs this process made of checkpoints already proven when it started.
+    pub fn reproved_leaves(&self) -> u64 {
+        self.stats.leaves_reproved.load(Ordering::Relaxed)
+    }
+
+    /// Milliseconds from start until the core first reconciled (resumed its work).
+    pub fn resumed_after_ms(&self) -> Option<u64> {
+        *self.resumed_ms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Requests a (partial) proof of `epoch` up to checkpoint `to`; returns the session id.
+    pub async fn start_proof(&self, epoch: u64, to: Option<u64>) -> Result<u64, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::StartProof(epoch, to, tx))
+            .await
+            .map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)?
+    }
+
+    /// Withdraws a session.
+    pub async fn cancel_session(&self, id: u64) -> Result<(), NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Cancel(id, tx))
+            .await
+            .map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)?
+    }
+
+    /// Stops every task and waits for them (a proof in progress finishes first).
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+        info!(
+            uptime_ms = self.started.elapsed().as_millis() as u64,
+            leaves_proven = self.stats.leaves_proven.load(Ordering::Relaxed),
+            reproved_leaves = self.reproved_leaves(),
+            epochs_proven = self.stats.epochs_proven.load(Ordering::Relaxed),
+            resumed_after_ms = ?self.resumed_after_ms(),
+            "node stopped"
+        );
+    }
+}
+
+async fn discover_verifier(
+    provider: &alloy::providers::DynProvider,
+    rollup: Address,
+) -> Result<VerifierMode, NodeError> {
+    use vouch_l1_contracts::bindings::{Rollup, VerifierGateway};
+    let gateway = Rollup::new(rollup, provider)
+        .verifier()
+        .call()
+        .await
+        .map_err(|e| NodeError::L1(format!("rollup verifier: {e}")))?;
+    let selector = vouch_l1_contracts::deploy::plonky3_epoch_selector();
+    let route = VerifierGateway::new(gateway, provider)
+        .routes(selector.into())
+        .call()
+        .await
+        .map_err(|e| {
+            NodeError::Config(format!(
+                "the rollup's verifier {gateway} is not a VerifierGateway with a Plonky3 route \
+                 ({e}); name the verifier explicitly"
+            ))
+        })?;
+    if route.verifier == Address::ZERO {
+        return Err(NodeError::Config(format!(
+            "the gateway {gateway} has no Plonky3 epoch route"
+        )));
+    }
+    Ok(VerifierMode::Plonky3 {
+        epoch_verifier: route.verifier,
+    })
+}
+
+async fn publish_loop<P: Publisher>(
+    publisher: P,
+    mut requests: mpsc::UnboundedReceiver<PublishRequest>,
+    outcomes: mpsc::UnboundedSender<(u64, PublishOutcome)>,
+    cancel: CancellationToken,
+) {
+    // Ready proofs in chain order: the lowest epoch (then the longest range) goes first.
+    let mut pending: BTreeMap<(u64, std::cmp::Reverse<u64>, u64), PublishRequest> =
+        BTreeMap::new();
+    loop {
+        while let Ok(r) = requests.try_recv() {
+            pending.insert((r.epoch, std::cmp::Reverse(r.to), r.session), r);
+        }
+        let Some((_, next)) = pending.pop_first() else {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = requests.recv() => match r {
+                    Some(r) => { pending.insert((r.epoch, std::cmp::Reverse(r.to), r.session), r); }
+                    None => return,
+                },
+            }
+            continue;
+        };
+        let span = info_span!("publish", session = next.session, epoch = next.epoch);
+        let outcome = tokio::select! {
+            _ = cancel.cancelled() => return,
+            o = publisher.publish(&next).instrument(span) => o,
+        };
+        if outcomes.send((next.session, outcome)).is_err() {
+            return;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn core_loop<K: vouch_storage::Kv + 'static, S: vouch_rollup::state::VersionedStore + 'static>(
+    mut core: NodeCore<K, S>,
+    mut commands: mpsc::Receiver<Command>,
+    publish: mpsc::UnboundedSender<PublishRequest>,
+    mut outcomes: mpsc::UnboundedReceiver<(u64, PublishOutcome)>,
+    status: Arc<Mutex<NodeStatus>>,
+    cancel: CancellationToken,
+    started: std::time::Instant,
+    resumed_ms: Arc<Mutex<Option<u64>>>,
+) {
+    let mut broker_changes = core.broker.subscribe();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let result = tokio::select! {
+            _ = cancel.cancelled() => break,
+            c = commands.recv() => match c {
+                None => break,
+                Some(Command::Event(event, reply)) => {
+                    let r = core.handle(event);
+                    let failed = r.as_ref().err().map(|e| e.to_string());
+                    let _ = reply.send(r);
+                    match failed {
+                        Some(e) => Err(e),
+                        None => Ok(()),
+                    }
+                }
+                Some(Command::StartProof(epoch, to, reply)) => {
+                    let _ = reply.send(core.start_proof(epoch, to));
+                    Ok(())
+                }
+                Some(Command::Cancel(id, reply)) => {
+                    let _ = reply.send(core.cancel_session(id, "cancelled by the operator"));
+                    Ok(())
+                }
+            },
+            Some((session, outcome)) = outcomes.recv() => core.on_published(session, outcome).map_err(|e| e.to_string()),
+            _ = broker_changes.changed() => core.reconcile().map_err(|e| e.to_string()),
+            _ = tick.tick() => core.reconcile().map_err(|e| e.to_string()),
+        };
+        if let Err(e) = result {
+            error!(error = %e, "node step failed; it is retried on the next event or tick");
+        }
+        {
+            let mut resumed = resumed_ms.lock().unwrap_or_else(|p| p.into_inner());
+            if resumed.is_none() {
+                let ms = started.elapsed().as_millis() as u64;
+                *resumed = Some(ms);
+                info!(resumed_after_ms = ms, "node resumed: state loaded, first step done");
+            }
+        }
+        for request in core.take_publish_requests() {
+            let _ = publish.send(request);
+        }
+        *status.lock().unwrap_or_else(|p| p.into_inner()) = NodeStatus {
+            sessions: core.sessions(),
+            checkpoints: core.checkpoints(),
+        };
+    }
+}
