@@ -147,7 +147,10 @@ pub async fn catchup(checkpoints: u64, json_out: bool) -> Result<()> {
     let backlog_secs = t0.elapsed().as_secs_f64();
 
     let dir = tempfile::tempdir()?;
-    let archive = Archive::new(Arc::new(RocksKv::open(dir.path(), &vouch_archiver::kv::TABLES)?), l1.constants());
+    let archive = Archive::new(
+        Arc::new(RocksKv::open(dir.path(), &vouch_archiver::kv::TABLES)?),
+        l1.constants(),
+    );
     let config = FollowerConfig::new(
         anvil.http_url(),
         l1.address(),

@@ -58,7 +58,11 @@ pub struct NodeArgs {
     #[arg(long = "l1.rpc-url", env = "VOUCH_L1_RPC_URL", value_parser = parse_rpc_url, value_delimiter = ',', required = true)]
     pub l1_rpc_urls: Vec<Url>,
     /// L1 block the rollup was deployed at (following starts there).
-    #[arg(long = "l1.start-block", env = "VOUCH_L1_START_BLOCK", default_value_t = 0)]
+    #[arg(
+        long = "l1.start-block",
+        env = "VOUCH_L1_START_BLOCK",
+        default_value_t = 0
+    )]
     pub l1_start_block: u64,
     /// The `Rollup` contract.
     #[arg(long, env = "VOUCH_ROLLUP")]

@@ -146,7 +146,10 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         args.datadir.join("genesis.json"),
         serde_json::to_string_pretty(&genesis_file)?,
     )?;
-    let verifier = match (&devnet.deployment.epoch_verifier, args.insecure_mock_verifier) {
+    let verifier = match (
+        &devnet.deployment.epoch_verifier,
+        args.insecure_mock_verifier,
+    ) {
         (_, true) => VerifierMode::InsecureMock,
         (Some(ev), false) => VerifierMode::Plonky3 {
             epoch_verifier: ev.epoch_verifier,
@@ -209,7 +212,11 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         }
         last_pending = pending;
         let status = node.status();
-        for s in status.sessions.iter().filter(|s| s.state == vouch_node::SessionState::Completed) {
+        for s in status
+            .sessions
+            .iter()
+            .filter(|s| s.state == vouch_node::SessionState::Completed)
+        {
             if reports.contains_key(&s.epoch) {
                 continue;
             }
@@ -217,7 +224,9 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
             let last_block = devnet
                 .provider
                 .get_block_by_number(
-                    vouch_archiver_l1_block(&status, s.to()).unwrap_or_default().into(),
+                    vouch_archiver_l1_block(&status, s.to())
+                        .unwrap_or_default()
+                        .into(),
                 )
                 .await?
                 .map_or(0, |b| b.header.timestamp);
@@ -246,12 +255,28 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
             reports.insert(s.epoch, report);
         }
         let epoch = head_epoch().await?;
-        let live = status.sessions.iter().filter(|s| !s.state.is_terminal()).count();
+        let live = status
+            .sessions
+            .iter()
+            .filter(|s| !s.state.is_terminal())
+            .count();
         let failed: Vec<String> = status
             .sessions
             .iter()
-            .filter(|s| matches!(s.state, vouch_node::SessionState::Failed | vouch_node::SessionState::TimedOut))
-            .map(|s| format!("epoch {} ({:?}): {}", s.epoch, s.state, s.reason.clone().unwrap_or_default()))
+            .filter(|s| {
+                matches!(
+                    s.state,
+                    vouch_node::SessionState::Failed | vouch_node::SessionState::TimedOut
+                )
+            })
+            .map(|s| {
+                format!(
+                    "epoch {} ({:?}): {}",
+                    s.epoch,
+                    s.state,
+                    s.reason.clone().unwrap_or_default()
+                )
+            })
             .collect();
         tracing::info!(
             epoch,
@@ -275,7 +300,10 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         }
     };
     let reproved = node.reproved_leaves();
-    let leaves = node.stats().leaves_proven.load(std::sync::atomic::Ordering::Relaxed);
+    let leaves = node
+        .stats()
+        .leaves_proven
+        .load(std::sync::atomic::Ordering::Relaxed);
     node.shutdown().await;
     let (stats, _anvil, _) = devnet.stop().await;
     let checkpoints_proven: u64 = reports

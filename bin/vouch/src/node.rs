@@ -82,8 +82,11 @@ fn prover_key(args: &NodeArgs) -> Result<PrivateKeySigner> {
         let password = std::fs::read_to_string(password_file).with_context(|| {
             format!("cannot read the password file {}", password_file.display())
         })?;
-        return PrivateKeySigner::decrypt_keystore(keystore, password.trim_end_matches(['\n', '\r']))
-            .with_context(|| format!("cannot decrypt the keystore {}", keystore.display()));
+        return PrivateKeySigner::decrypt_keystore(
+            keystore,
+            password.trim_end_matches(['\n', '\r']),
+        )
+        .with_context(|| format!("cannot decrypt the keystore {}", keystore.display()));
     }
     let key = std::env::var("VOUCH_PROVER_KEY").context(
         "no prover key: pass --prover-keystore with a password file, set VOUCH_PROVER_KEY, or \
@@ -106,7 +109,9 @@ pub fn config(args: &NodeArgs) -> Result<NodeConfig> {
     } else {
         PublisherChoice::Evm {
             signer: prover_key(args)?,
-            verifier: args.insecure_mock_verifier.then_some(VerifierMode::InsecureMock),
+            verifier: args
+                .insecure_mock_verifier
+                .then_some(VerifierMode::InsecureMock),
         }
     };
     Ok(NodeConfig {

@@ -33,7 +33,11 @@ fn devnet_proves_epochs_on_l1_and_reports_them() {
         .stderr(Stdio::inherit())
         .output()
         .expect("vouch devnet runs");
-    assert!(out.status.success(), "vouch devnet failed: {:?}", out.status);
+    assert!(
+        out.status.success(),
+        "vouch devnet failed: {:?}",
+        out.status
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let summary: serde_json::Value =
         serde_json::from_str(stdout.lines().last().expect("a summary line")).unwrap();
@@ -175,6 +179,9 @@ async fn a_node_killed_mid_epoch_resumes_without_reproving() {
         second.saw("reproved_leaves=0"),
         "the restarted node re-proved a leaf"
     );
-    assert!(second.saw("resumed_after_ms="), "the restart reports when it resumed");
+    assert!(
+        second.saw("resumed_after_ms="),
+        "the restart reports when it resumed"
+    );
     devnet.stop().await;
 }

@@ -224,11 +224,9 @@ impl<K: Kv> Archive<K> {
 
     /// The `limit` most recent recorded L1 block hashes, newest first.
     pub fn recent_block_hashes(&self, limit: usize) -> Result<Vec<(u64, B256)>, ArchiveError> {
-        let all = self.kv.range(
-            ARCHIVE,
-            &keys::block_hash(0),
-            &keys::block_hash(u64::MAX),
-        )?;
+        let all = self
+            .kv
+            .range(ARCHIVE, &keys::block_hash(0), &keys::block_hash(u64::MAX))?;
         Ok(all
             .iter()
             .rev()
@@ -339,11 +337,9 @@ impl<K: Kv> Archive<K> {
 
     /// Undoes every recorded L1 block above `ancestor` (newest first), atomically.
     pub fn unwind_to(&self, ancestor: u64) -> Result<usize, ArchiveError> {
-        let records = self.kv.range(
-            UNDO,
-            &(ancestor + 1).to_be_bytes(),
-            &u64::MAX.to_be_bytes(),
-        )?;
+        let records =
+            self.kv
+                .range(UNDO, &(ancestor + 1).to_be_bytes(), &u64::MAX.to_be_bytes())?;
         let mut current: HashMap<Vec<u8>, Option<Vec<u8>>> = HashMap::new();
         let mut writes = Vec::new();
         for (block_key, undo) in records.iter().rev() {
@@ -360,11 +356,9 @@ impl<K: Kv> Archive<K> {
     }
 
     fn proofs_up_to(&self, l1_block: u64) -> Result<Vec<ArchivedProof>, ArchiveError> {
-        let entries = self.kv.range(
-            ARCHIVE,
-            &keys::proof(0, 0),
-            &keys::proof(l1_block + 1, 0),
-        )?;
+        let entries = self
+            .kv
+            .range(ARCHIVE, &keys::proof(0, 0), &keys::proof(l1_block + 1, 0))?;
         entries.iter().map(|(_, v)| json(v, "proof")).collect()
     }
 }

@@ -16,10 +16,8 @@ pub trait StreamHandler: Send {
     /// Why handling failed (the consumer's own error type).
     type Error: std::error::Error + Send + Sync + 'static;
     /// Handles one event; `Err` leaves the cursor where it was.
-    fn handle(
-        &mut self,
-        event: ChainEvent,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    fn handle(&mut self, event: ChainEvent)
+    -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
 /// Stream failure.
@@ -85,10 +83,7 @@ impl<K: Kv> L2BlockStream<K> {
     }
 
     fn get_u64(&self, field: &str) -> Result<u64, ArchiveError> {
-        match self
-            .kv()
-            .get(STREAM, &cursor_key(&self.name, field))?
-        {
+        match self.kv().get(STREAM, &cursor_key(&self.name, field))? {
             None => Ok(0),
             Some(v) => <[u8; 8]>::try_from(v.as_slice())
                 .map(u64::from_be_bytes)
@@ -181,11 +176,7 @@ impl<K: Kv> L2BlockStream<K> {
             )
             .await?;
             self.kv().write(vec![
-                (
-                    STREAM,
-                    delivered_key(&self.name, n),
-                    Some(hash.to_vec()),
-                ),
+                (STREAM, delivered_key(&self.name, n), Some(hash.to_vec())),
                 (
                     STREAM,
                     cursor_key(&self.name, "tip"),
@@ -238,7 +229,9 @@ impl<K: Kv> L2BlockStream<K> {
             match self.pass(&mut handler).await {
                 Ok(n) if n > 0 => debug!(events = n, stream = %self.name, "stream pass"),
                 Ok(_) => {}
-                Err(e) => warn!(error = %DisplayChain(&e), stream = %self.name, "stream pass failed; will retry"),
+                Err(e) => {
+                    warn!(error = %DisplayChain(&e), stream = %self.name, "stream pass failed; will retry")
+                }
             }
             tokio::select! {
                 _ = cancel.cancelled() => break,

@@ -156,7 +156,9 @@ async fn run_one(
     let outcome = match result {
         Ok(Ok(output)) => broker.complete(&id, name, output).map(|c| match c {
             Completion::Accepted => info!(job = %id, %kind, elapsed_ms, "job done"),
-            Completion::Ignored => info!(job = %id, %kind, elapsed_ms, "job done but no longer wanted"),
+            Completion::Ignored => {
+                info!(job = %id, %kind, elapsed_ms, "job done but no longer wanted")
+            }
         }),
         Ok(Err(e)) => broker.fail(&id, name, &e.message, e.retryable).map(|_| ()),
         Err(join) => broker

@@ -102,12 +102,12 @@ impl<K: Kv> KvBroker<K> {
     fn next_seq(&self) -> Result<u64, BrokerError> {
         Ok(match self.kv.get(META, SEQ)? {
             None => 0,
-            Some(v) => u64::from_be_bytes(v.as_slice().try_into().map_err(|_| {
-                BrokerError::Corrupt {
+            Some(v) => {
+                u64::from_be_bytes(v.as_slice().try_into().map_err(|_| BrokerError::Corrupt {
                     what: "submission counter".into(),
                     detail: format!("{} bytes", v.len()),
-                }
-            })?),
+                })?)
+            }
         })
     }
 }
@@ -127,7 +127,10 @@ impl<K: Kv> ProvingBroker for KvBroker<K> {
                 existing.state = JobState::Queued;
                 existing.attempts = 0;
                 existing.last_error = None;
-                self.store(&existing, vec![(INPUTS, spec.id.0.to_vec(), Some(spec.input))])?;
+                self.store(
+                    &existing,
+                    vec![(INPUTS, spec.id.0.to_vec(), Some(spec.input))],
+                )?;
                 debug!(job = %spec.id, kind = %existing.kind, "cancelled job queued again");
             }
             return Ok(existing);
@@ -168,12 +171,14 @@ impl<K: Kv> ProvingBroker for KvBroker<K> {
         let _g = self.guard();
         let now = (self.clock)();
         for (key, _) in self.kv.range(QUEUE, &[], &[0xff; 50])? {
-            let id = JobId(key[key.len() - 32..].try_into().map_err(|_| {
-                BrokerError::Corrupt {
-                    what: "queue entry".into(),
-                    detail: format!("{} bytes", key.len()),
-                }
-            })?);
+            let id = JobId(
+                key[key.len() - 32..]
+                    .try_into()
+                    .map_err(|_| BrokerError::Corrupt {
+                        what: "queue entry".into(),
+                        detail: format!("{} bytes", key.len()),
+                    })?,
+            );
             let Some(mut record) = self.record(&id)? else {
                 continue;
             };

@@ -196,12 +196,8 @@ pub trait ProvingBroker: Send + Sync {
     /// or re-leased): the agent should stop.
     fn heartbeat(&self, id: &JobId, agent: &str) -> Result<bool, BrokerError>;
     /// Stores a job's output. Accepted unless the job is terminal or unknown.
-    fn complete(
-        &self,
-        id: &JobId,
-        agent: &str,
-        output: Vec<u8>,
-    ) -> Result<Completion, BrokerError>;
+    fn complete(&self, id: &JobId, agent: &str, output: Vec<u8>)
+    -> Result<Completion, BrokerError>;
     /// Reports an error: a retryable one re-queues the job while attempts remain.
     fn fail(
         &self,

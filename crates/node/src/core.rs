@@ -2,6 +2,7 @@
 //! stream events, broker changes, ticks, publishing outcomes and operator requests one at a
 //! time (the serial reconcile queue); everything it decides is persisted before it returns.
 
+use crate::NodeError;
 use crate::checkpoints::{Added, CheckpointStore};
 use crate::db::{Executed, NodeDb};
 use crate::execution::{execute, executed_record};
@@ -11,7 +12,6 @@ use crate::model::{
 };
 use crate::runner::JobInput;
 use crate::startup::{epoch_fully_proven, proven_tip, seed};
-use crate::NodeError;
 use alloy::primitives::B256;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
@@ -70,7 +70,10 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         let state_err = |e: S::Error| NodeError::State(e.to_string());
         match state.latest_version().map_err(state_err)? {
             None => {
-                let roots = genesis.0.commit(state.as_ref()).map_err(|e| NodeError::State(e.to_string()))?;
+                let roots = genesis
+                    .0
+                    .commit(state.as_ref())
+                    .map_err(|e| NodeError::State(e.to_string()))?;
                 if roots != genesis.1 {
                     return Err(NodeError::Config(
                         "the genesis accounts do not produce the configured genesis roots".into(),
@@ -155,9 +158,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         match event {
             ChainEvent::ChainCheckpointed { checkpoint } => self.on_checkpoint(&checkpoint)?,
             ChainEvent::ChainPruned { to_checkpoint } => self.on_pruned(to_checkpoint.get())?,
-            ChainEvent::ChainProven { checkpoint } => {
-                info!(proven = checkpoint.get(), "proven tip moved");
-            }
+            ChainEvent::ChainProven { checkpoint } => self.on_proven(checkpoint.get())?,
             ChainEvent::ChainFinalized { checkpoint } => self.on_finalized(checkpoint)?,
         }
         self.reconcile()
@@ -328,7 +329,40 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 Some(format!("checkpoints above {to} were pruned")),
             )?;
         }
-        info!(to, removed, cancelled_sessions = affected.len(), "chain pruned");
+        info!(
+            to,
+            removed,
+            cancelled_sessions = affected.len(),
+            "chain pruned"
+        );
+        Ok(())
+    }
+
+    fn on_proven(&mut self, proven: u64) -> Result<(), NodeError> {
+        info!(proven, "proven tip moved");
+        let mut changed = Vec::new();
+        for s in self
+            .sessions
+            .values_mut()
+            .filter(|s| s.state == SessionState::Completed && !s.reverted)
+        {
+            if proven >= s.to() && !s.seen_on_l1 {
+                s.seen_on_l1 = true;
+                changed.push(s.clone());
+            } else if proven < s.to() && s.seen_on_l1 {
+                warn!(
+                    session = s.id,
+                    epoch = s.epoch,
+                    proven,
+                    "an L1 reorg removed this session's proof; the epoch is published again if its window is open"
+                );
+                s.reverted = true;
+                changed.push(s.clone());
+            }
+        }
+        for s in changed {
+            self.db.put_session(&s)?;
+        }
         Ok(())
     }
 
@@ -369,7 +403,15 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         {
             self.broker.cancel(&job)?;
         }
-        info!(session = id, epoch = s.epoch, from = s.from(), to = s.to(), ?state, reason = reason.as_deref().unwrap_or(""), "session ended");
+        info!(
+            session = id,
+            epoch = s.epoch,
+            from = s.from(),
+            to = s.to(),
+            ?state,
+            reason = reason.as_deref().unwrap_or(""),
+            "session ended"
+        );
         s.state = state;
         s.reason = reason;
         s.finished_ms = Some(now_ms());
@@ -502,7 +544,9 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             return self.end_session(
                 id,
                 SessionState::Superseded,
-                Some(format!("checkpoints up to {proven} are already proven on L1")),
+                Some(format!(
+                    "checkpoints up to {proven} are already proven on L1"
+                )),
             );
         }
         if let Some(reason) = self.members_changed(&s.members)? {
@@ -516,7 +560,11 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                         ProverStatus::Proven => {}
                         ProverStatus::Proving => all_proven = false,
                         ProverStatus::Unprovable { reason } => {
-                            return self.end_session(id, SessionState::Failed, Some(reason.clone()));
+                            return self.end_session(
+                                id,
+                                SessionState::Failed,
+                                Some(reason.clone()),
+                            );
                         }
                         ProverStatus::Failed { error } => {
                             return self.end_session(
@@ -541,7 +589,11 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                         rec.state = SessionState::Publishing;
                         let rec = rec.clone();
                         self.db.put_session(&rec)?;
-                        info!(from = rec.from(), to = rec.to(), "epoch proof ready; publishing");
+                        info!(
+                            from = rec.from(),
+                            to = rec.to(),
+                            "epoch proof ready; publishing"
+                        );
                         self.enqueue_publish(id)
                     }
                     Some(JobState::Failed { error }) => {
@@ -617,13 +669,17 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         let epochs: BTreeSet<u64> = self.store.iter().map(|r| r.epoch).collect();
         for epoch in epochs {
             let e = EpochNumber(epoch);
-            let last_slot = self.constants.last_slot_of_epoch(e).unwrap_or(Slot(u64::MAX));
+            let last_slot = self
+                .constants
+                .last_slot_of_epoch(e)
+                .unwrap_or(Slot(u64::MAX));
             if synced <= last_slot || self.expired(epoch, Some(synced)) {
                 continue; // not complete on L1 yet, or too late
             }
-            let live_full = self.sessions.values().any(|s| {
-                s.epoch == epoch && s.kind == SessionKind::Full && !s.state.is_terminal()
-            });
+            let live_full = self
+                .sessions
+                .values()
+                .any(|s| s.epoch == epoch && s.kind == SessionKind::Full && !s.state.is_terminal());
             if live_full || epoch_fully_proven(&self.archive, e)? {
                 continue;
             }
@@ -632,26 +688,26 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             if members.is_empty() || members.iter().any(|m| self.store.get(m).is_none()) {
                 continue;
             }
-            let synced_l1 = self.archive.tips()?.synced_l1_block.unwrap_or(0);
             let settled = self.sessions.values().rev().any(|s| {
                 s.epoch == epoch
                     && s.members == members
                     && match s.state {
                         // Its failure is a property of this checkpoint set.
                         SessionState::Failed => true,
-                        // Landed, and L1 as the archive sees it has not caught up with the
-                        // landing yet. Past that block, an unproven epoch means an L1 reorg
-                        // removed the submission: it is published again.
-                        SessionState::Completed => {
-                            s.landed.as_ref().is_some_and(|l| l.l1_block > synced_l1)
-                        }
+                        // Landed; only an L1 reorg that removes it (the proven tip moving back
+                        // below it) publishes the epoch again.
+                        SessionState::Completed => !s.reverted,
                         _ => false,
                     }
             });
             if settled {
                 continue;
             }
-            let live = self.sessions.values().filter(|s| !s.state.is_terminal()).count();
+            let live = self
+                .sessions
+                .values()
+                .filter(|s| !s.state.is_terminal())
+                .count();
             if live >= self.config.max_pending_sessions {
                 warn!(epoch, live, "session limit reached; epoch waits");
                 continue;
@@ -682,9 +738,18 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             proof_ready_ms: None,
             finished_ms: None,
             landed: None,
+            seen_on_l1: false,
+            reverted: false,
         };
         self.db.put_session(&rec)?;
-        info!(session = id, epoch, ?kind, from = rec.from(), to = rec.to(), "session opened");
+        info!(
+            session = id,
+            epoch,
+            ?kind,
+            from = rec.from(),
+            to = rec.to(),
+            "session opened"
+        );
         self.sessions.insert(id, rec);
         self.step_session(id, self.synced_slot()?)?;
         Ok(id)
@@ -696,10 +761,14 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
     pub fn start_proof(&mut self, epoch: u64, to: Option<u64>) -> Result<u64, NodeError> {
         let on_chain = self.archive.checkpoints_of_epoch(EpochNumber(epoch))?;
         let Some(last) = on_chain.last() else {
-            return Err(NodeError::Refused(format!("epoch {epoch} has no checkpoints")));
+            return Err(NodeError::Refused(format!(
+                "epoch {epoch} has no checkpoints"
+            )));
         };
         if self.expired(epoch, self.synced_slot()?) {
-            return Err(NodeError::Refused(format!("epoch {epoch} is past its submission window")));
+            return Err(NodeError::Refused(format!(
+                "epoch {epoch} is past its submission window"
+            )));
         }
         let to = to.unwrap_or(last.number.get());
         let members: Vec<CheckpointId> = on_chain
@@ -731,7 +800,11 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 "checkpoint {missing} is not registered yet"
             )));
         }
-        let live = self.sessions.values().filter(|s| !s.state.is_terminal()).count();
+        let live = self
+            .sessions
+            .values()
+            .filter(|s| !s.state.is_terminal())
+            .count();
         if live >= self.config.max_pending_sessions {
             return Err(NodeError::Refused(format!(
                 "{live} sessions are live, the limit is {}",
@@ -769,11 +842,12 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 // submission must find the proof again.
                 self.end_session(id, SessionState::Completed, None)?;
             }
-            PublishOutcome::Superseded(r) => self.end_session(id, SessionState::Superseded, Some(r))?,
+            PublishOutcome::Superseded(r) => {
+                self.end_session(id, SessionState::Superseded, Some(r))?
+            }
             PublishOutcome::TimedOut(r) => self.end_session(id, SessionState::TimedOut, Some(r))?,
             PublishOutcome::Failed(r) => self.end_session(id, SessionState::Failed, Some(r))?,
         }
         self.reconcile()
     }
 }
-

@@ -4,8 +4,8 @@
 use crate::NodeError;
 use crate::model::{CheckpointId, CheckpointRecord, SessionRecord};
 use alloy::primitives::{Address, B256};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use vouch_storage::{Kv, Table, Write};
 
@@ -57,7 +57,10 @@ impl<K: Kv> Clone for NodeDb<K> {
     }
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], what: impl FnOnce() -> String) -> Result<T, NodeError> {
+fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: impl FnOnce() -> String,
+) -> Result<T, NodeError> {
     serde_json::from_slice(bytes).map_err(|e| NodeError::Corrupt(format!("{}: {e}", what())))
 }
 
@@ -139,7 +142,10 @@ impl<K: Kv> NodeDb<K> {
         let doomed = self
             .kv
             .range(EXECUTED, &(number + 1).to_be_bytes(), &[0xff; 9])?;
-        let writes = doomed.into_iter().map(|(k, _)| (EXECUTED, k, None)).collect();
+        let writes = doomed
+            .into_iter()
+            .map(|(k, _)| (EXECUTED, k, None))
+            .collect();
         self.kv.write(writes)?;
         Ok(())
     }

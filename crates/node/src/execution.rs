@@ -72,7 +72,11 @@ pub fn execute<S: VersionedStore>(
         Err(e) => return Ok(Err(format!("checkpoint {n}: {e}"))),
     };
     let mismatches: Vec<String> = [
-        ("state root", execution.state_root.to_b256(), checkpoint.state_root),
+        (
+            "state root",
+            execution.state_root.to_b256(),
+            checkpoint.state_root,
+        ),
         ("archive", execution.archive.to_b256(), checkpoint.archive),
         (
             "tx commitment",

@@ -46,7 +46,11 @@ impl CheckpointId {
 
     /// Storage key: number first, so records sort by number.
     pub fn key(&self) -> Vec<u8> {
-        [self.number.to_be_bytes().as_slice(), self.archive.as_slice()].concat()
+        [
+            self.number.to_be_bytes().as_slice(),
+            self.archive.as_slice(),
+        ]
+        .concat()
     }
 }
 
@@ -190,6 +194,12 @@ pub struct SessionRecord {
     pub finished_ms: Option<u64>,
     /// Where its proof landed.
     pub landed: Option<Landed>,
+    /// The archive saw the proven tip reach its range after it landed.
+    #[serde(default)]
+    pub seen_on_l1: bool,
+    /// An L1 reorg removed its landed proof afterwards: the epoch is published again.
+    #[serde(default)]
+    pub reverted: bool,
 }
 
 impl SessionRecord {

@@ -189,10 +189,12 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             return Attempt::Transient(format!("submitEpochProof would revert: {e}"));
         }
         let receipt = match call.send().await {
-            Ok(pending) => pending
-                .with_timeout(Some(Duration::from_secs(60)))
-                .get_receipt()
-                .await,
+            Ok(pending) => {
+                pending
+                    .with_timeout(Some(Duration::from_secs(60)))
+                    .get_receipt()
+                    .await
+            }
             Err(e) => return Attempt::Transient(format!("send: {e}")),
         };
         let receipt = match receipt {
@@ -226,7 +228,12 @@ impl<K: Kv + 'static> Publisher for EvmPublisher<K> {
             loop {
                 match self.attempt(request).await {
                     Attempt::Done(outcome) => {
-                        info!(session = request.session, epoch = request.epoch, ?outcome, "publishing ended");
+                        info!(
+                            session = request.session,
+                            epoch = request.epoch,
+                            ?outcome,
+                            "publishing ended"
+                        );
                         return outcome;
                     }
                     Attempt::Wait => {}

@@ -120,7 +120,10 @@ impl<K: Kv + 'static, S: VersionedStore + 'static> JobRunner for ProofRunner<K, 
         match input {
             JobInput::Leaf { id } => {
                 let witness = self.witness(&id)?;
-                let proof = self.backend.prove_checkpoint(&witness).map_err(proof_error)?;
+                let proof = self
+                    .backend
+                    .prove_checkpoint(&witness)
+                    .map_err(proof_error)?;
                 self.stats.leaves_proven.fetch_add(1, Ordering::Relaxed);
                 if self.proven_at_start.contains(&id) {
                     self.stats.leaves_reproved.fetch_add(1, Ordering::Relaxed);

@@ -125,7 +125,10 @@ impl NodeHandle {
             .first()
             .ok_or_else(|| NodeError::Config("no L1 RPC URL".into()))?;
         let read_provider = ProviderBuilder::new()
-            .connect_http(url.parse().map_err(|e| NodeError::Config(format!("L1 URL {url}: {e}")))?)
+            .connect_http(
+                url.parse()
+                    .map_err(|e| NodeError::Config(format!("L1 URL {url}: {e}")))?,
+            )
             .erased();
         let l1_chain_id = read_provider
             .get_chain_id()
@@ -302,7 +305,10 @@ impl NodeHandle {
 
     /// The latest snapshot.
     pub fn status(&self) -> NodeStatus {
-        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// What this process's agents proved.
@@ -394,8 +400,7 @@ async fn publish_loop<P: Publisher>(
     cancel: CancellationToken,
 ) {
     // Ready proofs in chain order: the lowest epoch (then the longest range) goes first.
-    let mut pending: BTreeMap<(u64, std::cmp::Reverse<u64>, u64), PublishRequest> =
-        BTreeMap::new();
+    let mut pending: BTreeMap<(u64, std::cmp::Reverse<u64>, u64), PublishRequest> = BTreeMap::new();
     loop {
         while let Ok(r) = requests.try_recv() {
             pending.insert((r.epoch, std::cmp::Reverse(r.to), r.session), r);
@@ -422,7 +427,10 @@ async fn publish_loop<P: Publisher>(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn core_loop<K: vouch_storage::Kv + 'static, S: vouch_rollup::state::VersionedStore + 'static>(
+async fn core_loop<
+    K: vouch_storage::Kv + 'static,
+    S: vouch_rollup::state::VersionedStore + 'static,
+>(
     mut core: NodeCore<K, S>,
     mut commands: mpsc::Receiver<Command>,
     publish: mpsc::UnboundedSender<PublishRequest>,
@@ -470,7 +478,10 @@ async fn core_loop<K: vouch_storage::Kv + 'static, S: vouch_rollup::state::Versi
             if resumed.is_none() {
                 let ms = started.elapsed().as_millis() as u64;
                 *resumed = Some(ms);
-                info!(resumed_after_ms = ms, "node resumed: state loaded, first step done");
+                info!(
+                    resumed_after_ms = ms,
+                    "node resumed: state loaded, first step done"
+                );
             }
         }
         for request in core.take_publish_requests() {

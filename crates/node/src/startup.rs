@@ -72,9 +72,9 @@ pub fn proven_tip(source: &dyn L2BlockSource) -> Result<Option<ProvenTip>, Archi
     let next_in_later_epoch = source
         .checkpoint(CheckpointNumber(proven.number.get() + 1))?
         .is_some_and(|n| constants.epoch_at_slot(n.slot) > epoch);
-    let epoch_over = source.synced_l2_slot()?.is_some_and(|s| {
-        constants.epoch_at_slot(s) > epoch
-    });
+    let epoch_over = source
+        .synced_l2_slot()?
+        .is_some_and(|s| constants.epoch_at_slot(s) > epoch);
     Ok(Some(ProvenTip {
         number: proven.number.get(),
         epoch: epoch.get(),

@@ -19,13 +19,13 @@ use vouch_broker::{BrokerConfig, JobRunner, JobState, KvBroker, ProvingBroker};
 use vouch_l1_contracts::epoch::header_hash;
 use vouch_primitives::{CheckpointNumber, EpochNumber, L1RollupConstants, Slot};
 use vouch_prover::backend::BackendChoice;
-use vouch_storage::Kv;
 use vouch_prover::circuit::CheckpointWitness;
 use vouch_prover::fixture::{self, FixtureSpec};
 use vouch_prover::proof::{EpochStatement, l1_header};
 use vouch_rollup::checkpoint::{CheckpointContext, execute_checkpoint};
 use vouch_rollup::genesis::{Genesis, GenesisRoots};
 use vouch_rollup::state::{MemoryStore, StateOverlay, VersionedStore};
+use vouch_storage::Kv;
 
 /// Fixture checkpoint k sits at slot 100 + 2k; with 8-slot epochs: k = 1 is epoch 12,
 /// k = 2..=5 epoch 13, k = 6..=9 epoch 14, k = 10..=13 epoch 15.
@@ -86,7 +86,12 @@ fn archived(w: &CheckpointWitness, l1_block: u64) -> ArchivedCheckpoint {
 
 /// Re-executes `w`'s body at another slot on top of `chain` (its predecessors): a reorg
 /// replacement with other content at the same number.
-fn replacement(genesis: &Genesis, chain: &[CheckpointWitness], w: &CheckpointWitness, slot: u64) -> CheckpointWitness {
+fn replacement(
+    genesis: &Genesis,
+    chain: &[CheckpointWitness],
+    w: &CheckpointWitness,
+    slot: u64,
+) -> CheckpointWitness {
     let store = MemoryStore::default();
     genesis.commit(&store).unwrap();
     for (i, c) in chain.iter().enumerate() {
@@ -165,7 +170,11 @@ impl Harness {
         let broker: Arc<dyn ProvingBroker> =
             Arc::new(KvBroker::new(kv.clone(), BrokerConfig::default()));
         let genesis = fixture_genesis();
-        assert_eq!(genesis.roots(), roots, "the harness mirrors the fixture's genesis");
+        assert_eq!(
+            genesis.roots(),
+            roots,
+            "the harness mirrors the fixture's genesis"
+        );
         let core = open_core(&kv, &archive, &state, &broker, &genesis, roots).unwrap();
         Self {
             kv,
@@ -214,7 +223,11 @@ impl Harness {
         first.expect("at least one checkpoint")
     }
 
-    fn propose_witness(&mut self, w: &CheckpointWitness, tamper: impl FnOnce(&mut ArchivedCheckpoint)) -> u64 {
+    fn propose_witness(
+        &mut self,
+        w: &CheckpointWitness,
+        tamper: impl FnOnce(&mut ArchivedCheckpoint),
+    ) -> u64 {
         let mut events: Vec<RollupEvent> = w
             .deposits
             .iter()
@@ -378,7 +391,13 @@ async fn a_checkpoint_starts_proving_the_moment_it_lands_mid_epoch() {
     assert!(h.sessions_of(13).is_empty());
     for k in 2..=3u64 {
         assert_eq!(h.status_of(k), Some(ProverStatus::Proving));
-        let id = h.core.checkpoints().into_iter().find(|c| c.id.number == k).unwrap().id;
+        let id = h
+            .core
+            .checkpoints()
+            .into_iter()
+            .find(|c| c.id.number == k)
+            .unwrap()
+            .id;
         assert_eq!(
             h.broker.status(&id.leaf_job()).unwrap().unwrap().state,
             JobState::Queued
@@ -387,7 +406,11 @@ async fn a_checkpoint_starts_proving_the_moment_it_lands_mid_epoch() {
     assert_eq!(h.prove_leaves(), 3);
     assert_eq!(h.status_of(3), Some(ProverStatus::Proven));
     let synced = h.archive.synced_l2_slot().unwrap().unwrap();
-    assert_eq!(constants().epoch_at_slot(synced).get(), 13, "proven before epoch 13 ended");
+    assert_eq!(
+        constants().epoch_at_slot(synced).get(),
+        13,
+        "proven before epoch 13 ended"
+    );
     // Epoch 12 (checkpoint 1) was complete: its session ran.
     assert_eq!(h.published_for(12), vec![]);
     h.prove_all();
@@ -402,7 +425,7 @@ async fn a_complete_epoch_is_proven_and_published_once() {
     h.sync().await;
     h.prove_all();
     assert_eq!(h.published_for(13), vec![(2, 5)]);
-    h.verify_published(13, &h.w[1..5].to_vec());
+    h.verify_published(13, &h.w[1..5]);
     let session = h.sessions_of(13).pop().unwrap();
     assert_eq!(session.state, SessionState::Publishing);
     assert!(session.first_leaf_proven_ms.is_some() && session.proof_ready_ms.is_some());
@@ -422,13 +445,38 @@ async fn a_complete_epoch_is_proven_and_published_once() {
             }),
         )
         .unwrap();
+    h.prove_all();
+    assert_eq!(
+        h.sessions_of(13).len(),
+        1,
+        "a landed proof is not published again"
+    );
+    let landing = h.l1;
     h.prove_on_l1(13, 2, 5, 113);
     h.sync().await;
     h.prove_all();
     let sessions = h.sessions_of(13);
     assert_eq!(sessions.len(), 1, "a proven epoch gets no new session");
     assert_eq!(sessions[0].state, SessionState::Completed);
-    assert_eq!(h.leaves_proven(), 4, "epoch 12 expired at slot 112: only 13's leaves");
+    assert!(sessions[0].seen_on_l1);
+    assert_eq!(
+        h.leaves_proven(),
+        4,
+        "epoch 12 expired at slot 112: only 13's leaves"
+    );
+    // An L1 reorg removes the submission while the window is open: published again, from the
+    // stored proof.
+    h.reorg_to(landing - 1);
+    h.advance_to_slot(114);
+    h.sync().await;
+    h.prove_all();
+    assert!(h.sessions_of(13)[0].reverted);
+    assert_eq!(h.published_for(13), vec![(2, 5), (2, 5)]);
+    assert_eq!(
+        h.stats.epochs_proven.load(Ordering::SeqCst),
+        1,
+        "the proof is reused"
+    );
 }
 
 #[tokio::test]
@@ -459,13 +507,21 @@ async fn a_mid_epoch_prune_without_replacement_proves_the_survivors_and_reuses_t
     h.reorg_to(fourth - 1);
     h.sync().await;
     assert_eq!(h.status_of(4), None, "pruned provers are removed");
-    assert_eq!(h.state.latest_version().unwrap(), Some(3), "state rolled back");
+    assert_eq!(
+        h.state.latest_version().unwrap(),
+        Some(3),
+        "state rolled back"
+    );
     h.advance_to_slot(112);
     h.sync().await;
     h.prove_all();
     assert_eq!(h.published_for(13), vec![(2, 3)]);
-    h.verify_published(13, &h.w[1..3].to_vec());
-    assert_eq!(h.leaves_proven(), 5, "the survivors' leaf proofs are reused");
+    h.verify_published(13, &h.w[1..3]);
+    assert_eq!(
+        h.leaves_proven(),
+        5,
+        "the survivors' leaf proofs are reused"
+    );
 }
 
 #[tokio::test]
@@ -475,21 +531,36 @@ async fn a_mid_epoch_replacement_coexists_then_replaces_the_orphan() {
     let fourth = h.propose(4..=5);
     h.sync().await;
     h.prove_leaves();
-    let orphan = h.core.checkpoints().into_iter().find(|c| c.id.number == 4).unwrap().id;
+    let orphan = h
+        .core
+        .checkpoints()
+        .into_iter()
+        .find(|c| c.id.number == 4)
+        .unwrap()
+        .id;
     h.reorg_to(fourth - 1);
     let replaced = replacement(&h.genesis, &h.w[..3], &h.w[3], 109);
     h.propose_witness(&replaced, |_| {});
     h.advance_to_slot(112);
     h.sync().await;
     h.prove_all();
-    let fourth_now = h.core.checkpoints().into_iter().find(|c| c.id.number == 4).unwrap();
+    let fourth_now = h
+        .core
+        .checkpoints()
+        .into_iter()
+        .find(|c| c.id.number == 4)
+        .unwrap();
     assert_ne!(fourth_now.id, orphan);
     assert_eq!(fourth_now.id.slot, 109);
     assert_eq!(h.published_for(13), vec![(2, 4)]);
     let mut members = h.w[1..3].to_vec();
     members.push(replaced);
     h.verify_published(13, &members);
-    assert_eq!(h.leaves_proven(), 6, "one new leaf (the replacement), the rest reused");
+    assert_eq!(
+        h.leaves_proven(),
+        6,
+        "one new leaf (the replacement), the rest reused"
+    );
 }
 
 #[tokio::test]
@@ -505,14 +576,25 @@ async fn a_prune_while_the_epoch_proof_runs_cancels_and_rebuilds_from_the_surviv
     let job = first.epoch_job.unwrap();
     h.reorg_to(last_slot - 1);
     h.sync().await;
-    let first = h.sessions_of(13).into_iter().find(|s| s.id == first.id).unwrap();
+    let first = h
+        .sessions_of(13)
+        .into_iter()
+        .find(|s| s.id == first.id)
+        .unwrap();
     assert_eq!(first.state, SessionState::Cancelled);
-    assert_eq!(h.broker.status(&job).unwrap().unwrap().state, JobState::Cancelled);
+    assert_eq!(
+        h.broker.status(&job).unwrap().unwrap().state,
+        JobState::Cancelled
+    );
     h.advance_to_slot(112);
     h.sync().await;
     h.prove_all();
     assert_eq!(h.published_for(13), vec![(2, 4)]);
-    assert_eq!(h.leaves_proven(), 4, "no leaf proven twice (epoch 12 expired at 112)");
+    assert_eq!(
+        h.leaves_proven(),
+        4,
+        "no leaf proven twice (epoch 12 expired at 112)"
+    );
 }
 
 #[tokio::test]
@@ -555,11 +637,19 @@ async fn a_mid_epoch_proven_tip_restarts_its_epoch() {
     h.propose(4..=5);
     h.sync().await;
     let registered: Vec<u64> = h.core.checkpoints().iter().map(|c| c.id.number).collect();
-    assert_eq!(registered, vec![2, 3, 4, 5], "epoch 12 is fully proven, 13 starts over");
+    assert_eq!(
+        registered,
+        vec![2, 3, 4, 5],
+        "epoch 12 is fully proven, 13 starts over"
+    );
     h.advance_to_slot(112);
     h.sync().await;
     h.prove_all();
-    assert_eq!(h.published_for(13), vec![(2, 5)], "the full epoch extends the partial proof");
+    assert_eq!(
+        h.published_for(13),
+        vec![(2, 5)],
+        "the full epoch extends the partial proof"
+    );
 }
 
 #[tokio::test]
@@ -613,7 +703,11 @@ async fn an_unprovable_checkpoint_fails_its_epoch_and_later_epochs_go_on() {
     h.propose(1..=2);
     h.sync().await;
     h.prove_all();
-    assert_eq!(h.published_for(12), vec![(1, 1)], "the epoch before is proven");
+    assert_eq!(
+        h.published_for(12),
+        vec![(1, 1)],
+        "the epoch before is proven"
+    );
     let third = h.l1;
     let w3 = h.w[2].clone();
     h.propose_witness(&w3, |c| {
@@ -653,17 +747,31 @@ async fn an_operator_can_prove_a_prefix_of_a_running_epoch() {
     h.propose(1..=4);
     h.sync().await;
     let id = h.core.start_proof(13, Some(3)).unwrap();
-    assert_eq!(h.core.start_proof(13, Some(3)).unwrap(), id, "the live session is reused");
-    assert!(matches!(h.core.start_proof(13, Some(9)), Err(NodeError::Refused(_))));
-    assert!(matches!(h.core.start_proof(20, None), Err(NodeError::Refused(_))));
+    assert_eq!(
+        h.core.start_proof(13, Some(3)).unwrap(),
+        id,
+        "the live session is reused"
+    );
+    assert!(matches!(
+        h.core.start_proof(13, Some(9)),
+        Err(NodeError::Refused(_))
+    ));
+    assert!(matches!(
+        h.core.start_proof(20, None),
+        Err(NodeError::Refused(_))
+    ));
     h.prove_all();
     let s = h.sessions_of(13).into_iter().find(|s| s.id == id).unwrap();
     assert_eq!(s.kind, SessionKind::Partial);
     assert_eq!(h.published_for(13), vec![(2, 3)]);
-    h.verify_published(13, &h.w[1..3].to_vec());
+    h.verify_published(13, &h.w[1..3]);
     h.core.cancel_session(id, "test").unwrap();
     assert_eq!(
-        h.sessions_of(13).into_iter().find(|s| s.id == id).unwrap().state,
+        h.sessions_of(13)
+            .into_iter()
+            .find(|s| s.id == id)
+            .unwrap()
+            .state,
         SessionState::Cancelled,
         "a cancel wins over publishing"
     );

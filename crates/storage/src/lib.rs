@@ -85,7 +85,9 @@ impl MemoryKv {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<TableKey, Vec<u8>>> {
         // A panic while holding the lock cannot leave a half-applied batch: writes are applied
         // to the map one by one only after nothing can fail, so the data is still consistent.
-        self.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -234,7 +236,10 @@ mod tests {
         assert_eq!(kv.range(A, b"k2", b"k1").unwrap().len(), 0);
         kv.write(vec![(A, b"k1".to_vec(), None)]).unwrap();
         assert_eq!(kv.get(A, b"k1").unwrap(), None);
-        assert_eq!(kv.range(A, b"", b"z").unwrap(), vec![(b"k2".to_vec(), b"2".to_vec())]);
+        assert_eq!(
+            kv.range(A, b"", b"z").unwrap(),
+            vec![(b"k2".to_vec(), b"2".to_vec())]
+        );
     }
 
     #[test]
@@ -249,7 +254,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let kv = RocksKv::open(dir.path(), &[A, B]).unwrap();
-            kv.write(vec![(B, b"x".to_vec(), Some(b"y".to_vec()))]).unwrap();
+            kv.write(vec![(B, b"x".to_vec(), Some(b"y".to_vec()))])
+                .unwrap();
         }
         let kv = RocksKv::open(dir.path(), &[A]).unwrap();
         assert_eq!(kv.get(B, b"x").unwrap(), Some(b"y".to_vec()));

@@ -157,11 +157,7 @@ fn corrupt_entries_are_errors() {
         archive.checkpoint(CheckpointNumber(1)),
         Err(ArchiveError::Corrupt(_))
     ));
-    kv.write(vec![(
-        ARCHIVE,
-        keys::PENDING.to_vec(),
-        Some(vec![1, 2]),
-    )])
-    .unwrap();
+    kv.write(vec![(ARCHIVE, keys::PENDING.to_vec(), Some(vec![1, 2]))])
+        .unwrap();
     assert!(matches!(archive.tips(), Err(ArchiveError::Corrupt(_))));
 }

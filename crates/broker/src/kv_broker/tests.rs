@@ -43,15 +43,26 @@ fn identical_work_is_submitted_once_and_its_output_reused() {
     assert_eq!(first.seq, again.seq);
     let job = f.broker.lease("a").unwrap().unwrap();
     assert_eq!(job.input, vec![1]);
-    assert!(f.broker.lease("b").unwrap().is_none(), "one job, leased once");
+    assert!(
+        f.broker.lease("b").unwrap().is_none(),
+        "one job, leased once"
+    );
     assert_eq!(
-        f.broker.complete(&job.record.id, "a", b"proof".to_vec()).unwrap(),
+        f.broker
+            .complete(&job.record.id, "a", b"proof".to_vec())
+            .unwrap(),
         Completion::Accepted
     );
     let reused = f.broker.submit(spec(1, "checkpoint", 1, 1)).unwrap();
     assert_eq!(reused.state, JobState::Done);
-    assert_eq!(f.broker.output(&reused.id).unwrap(), Some(b"proof".to_vec()));
-    assert!(f.broker.lease("a").unwrap().is_none(), "done work is not leased again");
+    assert_eq!(
+        f.broker.output(&reused.id).unwrap(),
+        Some(b"proof".to_vec())
+    );
+    assert!(
+        f.broker.lease("a").unwrap().is_none(),
+        "done work is not leased again"
+    );
     let mut clash = spec(1, "epoch", 1, 0);
     clash.input = vec![9];
     assert!(matches!(
@@ -80,16 +91,28 @@ fn an_expired_lease_is_leased_again_and_the_dead_agent_loses_it() {
     let job = f.broker.lease("dead").unwrap().unwrap();
     assert!(f.broker.lease("b").unwrap().is_none(), "lease still valid");
     f.now.fetch_add(5_000, Ordering::SeqCst);
-    assert!(f.broker.heartbeat(&job.record.id, "dead").unwrap(), "heartbeat extends");
+    assert!(
+        f.broker.heartbeat(&job.record.id, "dead").unwrap(),
+        "heartbeat extends"
+    );
     f.now.fetch_add(9_000, Ordering::SeqCst);
-    assert!(f.broker.lease("b").unwrap().is_none(), "extended by the heartbeat");
+    assert!(
+        f.broker.lease("b").unwrap().is_none(),
+        "extended by the heartbeat"
+    );
     f.now.fetch_add(2_000, Ordering::SeqCst);
-    let again = f.broker.lease("b").unwrap().expect("expired lease re-leased");
+    let again = f
+        .broker
+        .lease("b")
+        .unwrap()
+        .expect("expired lease re-leased");
     assert_eq!(again.record.attempts, 2);
     assert!(!f.broker.heartbeat(&job.record.id, "dead").unwrap());
     // The dead agent's error no longer counts; the live one's result does.
     assert_eq!(
-        f.broker.fail(&job.record.id, "dead", "late", false).unwrap(),
+        f.broker
+            .fail(&job.record.id, "dead", "late", false)
+            .unwrap(),
         Some(again.record.state.clone())
     );
     assert_eq!(
@@ -199,8 +222,14 @@ fn a_corrupt_record_is_an_error_not_a_panic() {
     let id = broker.submit(spec(1, "checkpoint", 1, 1)).unwrap().id;
     kv.write(vec![(JOBS, id.0.to_vec(), Some(b"{not json".to_vec()))])
         .unwrap();
-    assert!(matches!(broker.status(&id), Err(BrokerError::Corrupt { .. })));
-    assert!(matches!(broker.lease("a"), Err(BrokerError::Corrupt { .. })));
+    assert!(matches!(
+        broker.status(&id),
+        Err(BrokerError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        broker.lease("a"),
+        Err(BrokerError::Corrupt { .. })
+    ));
 }
 
 struct Doubler;
@@ -224,7 +253,13 @@ async fn local_agents_run_jobs_and_report_failures() {
     let cancel = CancellationToken::new();
     let mut config = AgentConfig::local(2);
     config.idle_poll = Duration::from_millis(50);
-    spawn_local_agents(broker.clone(), Arc::new(Doubler), &config, &tracker, cancel.clone());
+    spawn_local_agents(
+        broker.clone(),
+        Arc::new(Doubler),
+        &config,
+        &tracker,
+        cancel.clone(),
+    );
     for tag in [3u8, 0, 5] {
         broker.submit(spec(tag, "checkpoint", 1, 1)).unwrap();
     }
@@ -234,7 +269,10 @@ async fn local_agents_run_jobs_and_report_failures() {
         if jobs.iter().all(|j| j.state.is_terminal()) {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "jobs not finished: {jobs:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "jobs not finished: {jobs:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(broker.output(&JobId([3; 32])).unwrap(), Some(vec![6]));
