@@ -1,23 +1,27 @@
-//! Harness for running Vouch against a real anvil.
+//! Harness for end-to-end tests against a real anvil.
 //!
-//! * [`AnvilProcess`] spawns the repo's native anvil binary (installed by
-//!   `anvil-scripts/install-toolchain.sh`), waits until it answers JSON-RPC, and kills it when
-//!   dropped, so a test or `vouch devnet` never leaks an L1.
-//! * [`L1Control`] drives anvil's dev RPCs: time warps, mining, snapshot/revert and reorgs.
-//! * [`devnet::Devnet`] runs anvil, the contracts, the sequencer and the load generator in one
-//!   process (what `vouch devnet` shows); [`replay::replay_from_l1`] re-derives and
-//!   re-executes the L2 chain from L1 alone.
+//! The L1 tools themselves (anvil as a child process, dev-RPC control, the devnet, the direct
+//! proposer) live in `vouch-devnet`, which the shipped binary uses; they are re-exported here
+//! so tests import one crate. This crate adds what only tests need: [`wait_until`] (poll a
+//! condition with a timeout, never a fixed sleep), [`repo_root`] and
+//! [`replay::replay_from_l1`], which re-derives and re-executes the L2 chain from L1 alone.
 //!
 //! End-to-end tests live in `testnet/tests/`; each starts its own anvil on a free port, so
 //! they run in parallel without sharing state.
 
-mod anvil;
-mod control;
-pub mod devnet;
-pub mod proposer;
 pub mod replay;
 mod wait;
 
-pub use anvil::{AnvilConfig, AnvilError, AnvilProcess, anvil_binary, repo_root};
-pub use control::{L1Control, L1ControlError};
+pub use vouch_devnet::{
+    AnvilConfig, AnvilError, AnvilProcess, L1Control, L1ControlError, anvil_binary, devnet,
+    proposer,
+};
 pub use wait::wait_until;
+
+/// The repository root (where `node_modules/` and `contracts/` live), for tests.
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testnet/ has a parent")
+        .to_path_buf()
+}

@@ -134,8 +134,8 @@ pub async fn catchup(checkpoints: u64, json_out: bool) -> Result<()> {
     use vouch_archiver::archive::L2BlockSource;
     use vouch_archiver::kv::RocksKv;
     use vouch_archiver::{Archive, FollowerConfig, L1Follower};
-    use vouch_testnet::proposer::DirectProposer;
-    use vouch_testnet::{AnvilConfig, AnvilProcess};
+    use vouch_devnet::proposer::DirectProposer;
+    use vouch_devnet::{AnvilConfig, AnvilProcess};
 
     anyhow::ensure!(checkpoints > 0, "need at least one checkpoint");
     let anvil = AnvilProcess::spawn(&AnvilConfig::default())?;
@@ -298,13 +298,13 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
     use alloy::network::EthereumWallet;
     use alloy::primitives::keccak256;
     use alloy::providers::ProviderBuilder;
+    use vouch_devnet::{AnvilConfig, AnvilProcess};
     use vouch_l1_contracts::bindings::EpochVerifier;
     use vouch_l1_contracts::epoch::EpochPublicValues;
     use vouch_l1_contracts::verifier::{MAX_TX_BYTES, MAX_TX_GAS, SessionCalldata, run_session};
     use vouch_prover::evm::calldata::{DEFAULT_BATCH_BYTES, encode};
     use vouch_prover::fixture::{FixtureSpec, build};
     use vouch_prover::proof::{l1_header, prove_trace};
-    use vouch_testnet::{AnvilConfig, AnvilProcess};
 
     anyhow::ensure!(
         (1..=14).contains(&checkpoints),

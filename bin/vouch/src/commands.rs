@@ -112,9 +112,9 @@ async fn rollup_info(args: RollupInfoArgs) -> Result<()> {
 }
 
 async fn devnet(args: DevnetArgs) -> Result<()> {
+    use vouch_devnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
     use vouch_l1_contracts::deploy::VerifierChoice;
     use vouch_node::publisher::VerifierMode;
-    use vouch_testnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
     anyhow::ensure!(
         args.tx_rate >= 0.0 && args.tx_rate.is_finite(),
         "--tx-rate must be a non-negative number"

@@ -8,20 +8,36 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The repository root (where `node_modules/` and `contracts/` live).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("testnet/ has a parent")
-        .to_path_buf()
-}
+/// Where the install script puts the native anvil, relative to a checkout.
+const REPO_ANVIL: &str = "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
 
-/// The native anvil binary: `$VOUCH_ANVIL`, else the one the install script put under
-/// `node_modules/` (the npm wrapper is avoided so that killing the child kills anvil).
-pub fn anvil_binary() -> PathBuf {
-    std::env::var_os("VOUCH_ANVIL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"))
+/// The native anvil binary, found at run time: `$VOUCH_ANVIL`; else the one
+/// `anvil-scripts/install-toolchain.sh` put under `node_modules/` of a checkout containing the
+/// current directory or the running executable; else `anvil` on `PATH`. The native binary is
+/// preferred to the npm wrapper so that killing the child kills anvil. `None` when none exists.
+pub fn anvil_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("VOUCH_ANVIL") {
+        return Some(PathBuf::from(path));
+    }
+    let starts = [
+        std::env::current_dir().ok(),
+        std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf)),
+    ];
+    for start in starts.into_iter().flatten() {
+        for dir in start.ancestors() {
+            let candidate = dir.join(REPO_ANVIL);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("anvil"))
+            .find(|candidate| candidate.is_file())
+    })
 }
 
 /// anvil's default mnemonic accounts' private keys (the first few), for local devnets only.
@@ -67,9 +83,9 @@ impl Default for AnvilConfig {
 pub enum AnvilError {
     /// The binary is missing.
     #[error(
-        "anvil binary not found at {0}: run anvil-scripts/install-toolchain.sh or set VOUCH_ANVIL"
+        "no anvil binary: set VOUCH_ANVIL, run anvil-scripts/install-toolchain.sh in the checkout, or put anvil on PATH"
     )]
-    MissingBinary(PathBuf),
+    MissingBinary,
     /// Spawning or port selection failed.
     #[error("starting anvil: {0}")]
     Io(#[from] std::io::Error),
@@ -97,10 +113,7 @@ pub struct AnvilProcess {
 impl AnvilProcess {
     /// Starts anvil and waits until its JSON-RPC port accepts connections.
     pub fn spawn(config: &AnvilConfig) -> Result<Self, AnvilError> {
-        let binary = anvil_binary();
-        if !binary.exists() {
-            return Err(AnvilError::MissingBinary(binary));
-        }
+        let binary = anvil_binary().ok_or(AnvilError::MissingBinary)?;
         let port = match config.port {
             Some(port) => port,
             None => TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
