@@ -12,11 +12,12 @@ use p3_uni_stark::Proof;
 use std::time::Duration;
 use vouch_l1_contracts::bindings::EpochVerifier;
 use vouch_l1_contracts::epoch::EpochPublicValues;
+use vouch_l1_contracts::statement::l1_header;
 use vouch_l1_contracts::verifier::to_verifier_header;
 use vouch_prover::config::{EvmConfig, Val, evm_config};
 use vouch_prover::evm::calldata::{self, DEFAULT_BATCH_BYTES, EpochCalldata};
 use vouch_prover::fixture::{FixtureSpec, build};
-use vouch_prover::proof::{l1_header, prove_trace, verify_trace};
+use vouch_prover::proof::{prove_trace, verify_trace};
 use vouch_testnet::{AnvilConfig, AnvilProcess};
 
 /// EIP-7825: the most gas one transaction may use.

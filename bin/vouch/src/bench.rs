@@ -301,10 +301,11 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
     use vouch_devnet::{AnvilConfig, AnvilProcess};
     use vouch_l1_contracts::bindings::EpochVerifier;
     use vouch_l1_contracts::epoch::EpochPublicValues;
+    use vouch_l1_contracts::statement::l1_header;
     use vouch_l1_contracts::verifier::{MAX_TX_BYTES, MAX_TX_GAS, SessionCalldata, run_session};
     use vouch_prover::evm::calldata::{DEFAULT_BATCH_BYTES, encode};
     use vouch_prover::fixture::{FixtureSpec, build};
-    use vouch_prover::proof::{l1_header, prove_trace};
+    use vouch_prover::proof::prove_trace;
 
     anyhow::ensure!(
         (1..=14).contains(&checkpoints),

@@ -20,6 +20,7 @@ pub mod deploy;
 pub mod epoch;
 pub mod header;
 pub mod reader;
+pub mod statement;
 pub mod verifier;
 
 pub use constants::{ReadConstantsError, read_rollup_constants};

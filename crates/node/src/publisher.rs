@@ -12,6 +12,7 @@ use tracing::{info, warn};
 use vouch_archiver::{Archive, L2BlockSource};
 use vouch_l1_contracts::bindings::Rollup;
 use vouch_l1_contracts::epoch::EpochPublicValues;
+use vouch_l1_contracts::statement::EpochStatementFromL1;
 use vouch_l1_contracts::verifier::{SessionCalldata, run_session};
 use vouch_primitives::{CheckpointNumber, EpochNumber, L1RollupConstants};
 use vouch_prover::backend::{BackendId, ProofKind, open};

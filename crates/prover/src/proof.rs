@@ -19,9 +19,6 @@ use p3_uni_stark::{
     Proof, QuotientAir, StarkGenericConfig, Val as ValOf, VerifierConstraintFolder, prove, verify,
 };
 use serde::{Deserialize, Serialize};
-use vouch_l1_contracts::bindings::Rollup::CheckpointHeader;
-use vouch_l1_contracts::epoch::{EpochPublicValues, checkpoints_hash};
-use vouch_l1_contracts::header::checkpoint_header;
 use vouch_rollup::checkpoint::chain_checkpoint;
 use vouch_rollup::hash::Digest;
 
@@ -259,66 +256,4 @@ pub fn verify_epoch(statement: &EpochStatement, proof: &[u8]) -> Result<(), Proo
         .public_values()
         .ok_or_else(|| ProofError::Statement("an epoch proves at least one checkpoint".into()))?;
     verify_trace(&config::evm_config(), proof, &pv)
-}
-
-/// The L1 header the sequencer posts for an executed checkpoint.
-pub fn l1_header(witness: &CheckpointWitness) -> CheckpointHeader {
-    checkpoint_header(&witness.ctx, &witness.body, &witness.execution)
-}
-
-fn digest(what: &str, value: &alloy::primitives::B256) -> Result<Digest, ProofError> {
-    Digest::from_b256(value).map_err(|e| ProofError::Statement(format!("{what}: {e}")))
-}
-
-impl EpochStatement {
-    /// The statement behind the contract's public values: `headers` must be the range's L1
-    /// headers, whose hash chain the contract committed to in `values.checkpointsHash`.
-    pub fn from_l1(
-        values: &EpochPublicValues,
-        headers: &[CheckpointHeader],
-    ) -> Result<Self, ProofError> {
-        let bad = |m: String| Err(ProofError::Statement(m));
-        let expected = values
-            .toCheckpoint
-            .checked_sub(values.fromCheckpoint)
-            .map(|d| d + 1);
-        if expected != Some(headers.len() as u64) {
-            return bad(format!(
-                "{} headers for checkpoints {}..={}",
-                headers.len(),
-                values.fromCheckpoint,
-                values.toCheckpoint
-            ));
-        }
-        if checkpoints_hash(headers) != values.checkpointsHash {
-            return bad("the headers do not hash to checkpointsHash".into());
-        }
-        let mut previous = values.startArchive;
-        for (i, h) in headers.iter().enumerate() {
-            if h.number != values.fromCheckpoint + i as u64 || h.previousArchive != previous {
-                return bad(format!("header of checkpoint {} does not chain", h.number));
-            }
-            previous = h.archive;
-        }
-        let last = headers.last().expect("length checked above");
-        if last.archive != values.endArchive || last.stateRoot != values.endStateRoot {
-            return bad("the last header is not the range's end".into());
-        }
-        Ok(Self {
-            epoch: values.epoch,
-            start_state_root: digest("start state root", &values.startStateRoot)?,
-            start_archive: digest("start archive", &values.startArchive)?,
-            checkpoints: headers
-                .iter()
-                .map(|h| {
-                    Ok(CheckpointLink {
-                        number: h.number,
-                        tx_commitment: digest("tx commitment", &h.txCommitment)?,
-                        state_root: digest("state root", &h.stateRoot)?,
-                        archive: digest("archive", &h.archive)?,
-                    })
-                })
-                .collect::<Result<_, ProofError>>()?,
-        })
-    }
 }

@@ -13,8 +13,9 @@ use alloy::hex;
 use common::{check_rendered, preamble};
 use std::fmt::Write as _;
 use vouch_l1_contracts::epoch::EpochPublicValues;
+use vouch_l1_contracts::statement::{EpochStatementFromL1, l1_header};
 use vouch_prover::fixture::{self, FixtureSpec, build};
-use vouch_prover::proof::{EpochStatement, ProofError, l1_header, prove_epoch, verify_epoch};
+use vouch_prover::proof::{EpochStatement, ProofError, prove_epoch, verify_epoch};
 
 const EPOCH: u64 = 3;
 

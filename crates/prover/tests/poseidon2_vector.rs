@@ -26,8 +26,9 @@ use p3_symmetric::Permutation;
 use std::fmt::Write as _;
 use vouch_l1_contracts::bindings::Rollup::CheckpointHeader;
 use vouch_l1_contracts::epoch::{EpochPublicValues, checkpoints_hash};
+use vouch_l1_contracts::statement::{EpochStatementFromL1, l1_header};
 use vouch_prover::fixture::{FixtureSpec, build};
-use vouch_prover::proof::{EpochStatement, l1_header};
+use vouch_prover::proof::EpochStatement;
 use vouch_prover::raw;
 use vouch_rollup::hash::{Digest, F, WIDTH, compress, permutation};
 
