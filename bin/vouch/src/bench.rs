@@ -185,6 +185,180 @@ pub async fn catchup(checkpoints: u64, json_out: bool) -> Result<()> {
     Ok(())
 }
 
+/// `vouch bench register`: a node catching up on an archived backlog. Baseline, same run: the
+/// same checkpoints re-executed into a fresh RocksDB state tree with nothing else.
+pub async fn register(checkpoints: usize, json_out: bool) -> Result<()> {
+    use std::sync::Arc;
+    use vouch_archiver::archive::{L1BlockEvents, RollupEvent};
+    use vouch_archiver::kv::RocksKv;
+    use vouch_archiver::model::{ArchivedCheckpoint, ArchivedDeposit};
+    use vouch_archiver::{Archive, ChainEvent, L2BlockStream, StreamHandler};
+    use vouch_broker::{BrokerConfig, KvBroker, ProvingBroker};
+    use vouch_l1_contracts::epoch::header_hash;
+    use vouch_l1_contracts::statement::l1_header;
+    use vouch_node::NodeError;
+    use vouch_node::core::{CoreConfig, NodeCore};
+    use vouch_node::db::NodeDb;
+    use vouch_primitives::L1RollupConstants;
+    use vouch_prover::fixture::{self, FixtureSpec};
+
+    struct Register<'a>(&'a mut NodeCore<RocksKv, RocksStateStore>);
+    impl StreamHandler for Register<'_> {
+        type Error = NodeError;
+        async fn handle(&mut self, event: ChainEvent) -> Result<(), NodeError> {
+            self.0.handle(event)
+        }
+    }
+
+    let fx = tokio::task::spawn_blocking(move || {
+        fixture::build(FixtureSpec {
+            accounts: 64,
+            checkpoints,
+            blocks: 2,
+            transfers_per_block: 5,
+            deposits_per_block: 1,
+            seed: 5,
+            vary: false,
+        })
+    })
+    .await?;
+    let genesis = vouch_rollup::genesis::devnet_genesis(
+        alloy::primitives::Address::repeat_byte(0xfe),
+        7,
+        64,
+        1 << 40,
+    );
+    anyhow::ensure!(
+        genesis.roots() == fx.genesis,
+        "bench genesis mirrors the fixture's"
+    );
+
+    // Baseline: re-execution alone.
+    let dir = tempfile::tempdir()?;
+    let store = RocksStateStore::open(dir.path().join("baseline"))?;
+    genesis.commit(&store)?;
+    let t0 = Instant::now();
+    for (i, w) in fx.checkpoints.iter().enumerate() {
+        let mut state = StateOverlay::new(&store, Some(i as u64));
+        execute_checkpoint(&mut state, &w.ctx, &w.body, &w.deposits)?;
+        state.commit(i as u64 + 1)?;
+    }
+    let baseline_secs = t0.elapsed().as_secs_f64();
+
+    // The node: the backlog archived as the follower would (one batch), then one stream pass.
+    let constants = L1RollupConstants {
+        l1_start_block: 0,
+        genesis_time: fixture::GENESIS_TIME,
+        slot_duration: fixture::SLOT_DURATION,
+        epoch_duration: fixture::EPOCH_DURATION,
+        proof_submission_epochs: 1_000, // nothing expires: everything gets a prover
+    };
+    let tables: Vec<_> = vouch_archiver::kv::TABLES
+        .iter()
+        .chain(vouch_broker::TABLES.iter())
+        .chain(vouch_node::db::TABLES.iter())
+        .copied()
+        .collect();
+    let kv = Arc::new(RocksKv::open(dir.path().join("db"), &tables)?);
+    let archive = Archive::new(kv.clone(), constants);
+    let blocks: Vec<L1BlockEvents> = fx
+        .checkpoints
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let h = l1_header(w);
+            let number = i as u64 + 1;
+            let mut events: Vec<RollupEvent> = w
+                .deposits
+                .iter()
+                .map(|d| {
+                    RollupEvent::Deposit(ArchivedDeposit {
+                        index: d.queue_index,
+                        recipient: d.recipient,
+                        amount: d.amount,
+                        l1_block: number,
+                    })
+                })
+                .collect();
+            events.push(RollupEvent::Proposed(Box::new(ArchivedCheckpoint {
+                number: w.ctx.number,
+                slot: w.ctx.slot,
+                header_hash: header_hash(&h),
+                archive: h.archive,
+                previous_archive: h.previousArchive,
+                state_root: h.stateRoot,
+                tx_commitment: h.txCommitment,
+                timestamp: h.timestamp,
+                deposit_start: h.depositStart,
+                deposit_count: h.depositCount,
+                block_count: h.blockCount,
+                tx_data: w.body.encode().into(),
+                l1_block: number,
+                l1_block_hash: alloy::primitives::B256::ZERO,
+                l1_tx: alloy::primitives::B256::ZERO,
+            })));
+            L1BlockEvents {
+                number,
+                hash: alloy::primitives::keccak256(number.to_be_bytes()),
+                events,
+            }
+        })
+        .collect();
+    let last = fx.checkpoints.last().expect("at least one");
+    let tip = blocks.len() as u64 + 1;
+    archive.apply(
+        &blocks,
+        (
+            tip,
+            alloy::primitives::keccak256(tip.to_be_bytes()),
+            last.ctx.timestamp,
+        ),
+        None,
+    )?;
+    let state = Arc::new(RocksStateStore::open(dir.path().join("state"))?);
+    let broker: Arc<dyn ProvingBroker> =
+        Arc::new(KvBroker::new(kv.clone(), BrokerConfig::default()));
+    let mut core = NodeCore::open(
+        archive.clone(),
+        NodeDb::new(kv.clone()),
+        state,
+        broker.clone(),
+        (&genesis, fx.genesis),
+        CoreConfig {
+            max_pending_sessions: 10,
+            l2_chain_id: fixture::CHAIN_ID,
+        },
+    )?;
+    let stream = L2BlockStream::new(archive, "node");
+    let t1 = Instant::now();
+    stream.pass(&mut Register(&mut core)).await?;
+    core.reconcile()?; // what the node does right after (it opens the complete epochs' sessions)
+    let node_secs = t1.elapsed().as_secs_f64();
+    let registered = core.checkpoints().len();
+    anyhow::ensure!(
+        registered == checkpoints,
+        "registered {registered} of {checkpoints}"
+    );
+    let out = json!({
+        "bench": "register",
+        "checkpoints": checkpoints,
+        "transfers_per_checkpoint": 10,
+        "registered_per_sec": checkpoints as f64 / node_secs,
+        "baseline_execute_per_sec": checkpoints as f64 / baseline_secs,
+        "ratio": baseline_secs / node_secs,
+        "leaf_jobs_queued": broker.jobs()?.len(),
+        "node_seconds": node_secs,
+        "baseline_seconds": baseline_secs,
+        "store": "rocksdb (fsync per write batch)",
+    });
+    if json_out {
+        println!("{out}")
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?)
+    }
+    Ok(())
+}
+
 /// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
 fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -150,6 +150,9 @@ pub enum BenchCommand {
     Stf(StfBenchArgs),
     /// Follower catch-up: checkpoints ingested per second from a backlog on anvil.
     Catchup(CatchupBenchArgs),
+    /// Node catch-up: checkpoints of an archived backlog the node re-executes and registers
+    /// per second (RocksDB state tree, broker and records), against plain re-execution.
+    Register(RegisterBenchArgs),
     /// Proving: checkpoint and epoch proofs of the transition AIR against the raw Poseidon2 AIR
     /// (the physical bound) at the same size, under both STARK configurations.
     Prove(ProveBenchArgs),
@@ -180,6 +183,17 @@ pub struct ProveBenchArgs {
     /// proves as many permutations, and the epoch proof spans 4 checkpoints of the same size.
     #[arg(long, default_value_t = 13, value_parser = clap::value_parser!(u32).range(9..=20))]
     pub log_rows: u32,
+    /// One-line JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vouch bench register`.
+#[derive(Debug, Args)]
+pub struct RegisterBenchArgs {
+    /// Checkpoints in the backlog (2 blocks of 5 transfers and a deposit each).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=5000))]
+    pub checkpoints: u64,
     /// One-line JSON.
     #[arg(long)]
     pub json: bool,

@@ -32,6 +32,9 @@ pub async fn run(command: Command) -> Result<()> {
             )
             .await
         }
+        Command::Bench(BenchCommand::Register(a)) => {
+            crate::bench::register(a.checkpoints as usize, a.json).await
+        }
         Command::Bench(BenchCommand::Catchup(a)) => {
             crate::bench::catchup(a.checkpoints, a.json).await
         }

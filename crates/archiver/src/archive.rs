@@ -401,17 +401,41 @@ impl<K: Kv> L2BlockSource for Archive<K> {
         epoch: EpochNumber,
     ) -> Result<Vec<ArchivedCheckpoint>, ArchiveError> {
         let pending = self.tips()?.pending.get();
-        let entries = self.kv.range(
-            ARCHIVE,
-            &keys::checkpoint(1),
-            &keys::checkpoint(pending + 1),
-        )?;
+        let (Some(first_slot), Some(last_slot)) = (
+            self.constants.first_slot_of_epoch(epoch),
+            self.constants.last_slot_of_epoch(epoch),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let slot_of = |n: u64| -> Result<Slot, ArchiveError> {
+            self.checkpoint(CheckpointNumber(n))?
+                .map(|c| c.slot)
+                .ok_or_else(|| {
+                    ArchiveError::Corrupt(format!("checkpoint {n} missing below the pending tip"))
+                })
+        };
+        // Slots increase with checkpoint numbers (at most one per slot): binary search for the
+        // epoch's first checkpoint instead of scanning the chain.
+        let (mut lo, mut hi) = (1u64, pending + 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if slot_of(mid)? < first_slot {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let end = pending.min(lo.saturating_add(self.constants.epoch_duration));
+        let entries = self
+            .kv
+            .range(ARCHIVE, &keys::checkpoint(lo), &keys::checkpoint(end + 1))?;
         let mut out = Vec::new();
         for (_, v) in entries {
             let c: ArchivedCheckpoint = json(&v, "checkpoint")?;
-            if self.constants.epoch_at_slot(c.slot) == epoch {
-                out.push(c);
+            if c.slot > last_slot {
+                break;
             }
+            out.push(c);
         }
         Ok(out)
     }

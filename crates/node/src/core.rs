@@ -153,10 +153,13 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         synced.is_some_and(|s| self.constants.is_epoch_expired(EpochNumber(epoch), s))
     }
 
-    /// Handles one stream event (idempotent: a repeated event changes nothing).
+    /// Handles one stream event (idempotent: a repeated event changes nothing). A new
+    /// checkpoint is registered (and its proof queued) at once; the reconcile that may open a
+    /// session follows from the caller's next [`Self::reconcile`], so a backlog registers in
+    /// linear time. Prunes and tip moves reconcile at once.
     pub fn handle(&mut self, event: ChainEvent) -> Result<(), NodeError> {
         match event {
-            ChainEvent::ChainCheckpointed { checkpoint } => self.on_checkpoint(&checkpoint)?,
+            ChainEvent::ChainCheckpointed { checkpoint } => return self.on_checkpoint(&checkpoint),
             ChainEvent::ChainPruned { to_checkpoint } => self.on_pruned(to_checkpoint.get())?,
             ChainEvent::ChainProven { checkpoint } => self.on_proven(checkpoint.get())?,
             ChainEvent::ChainFinalized { checkpoint } => self.on_finalized(checkpoint)?,
@@ -709,7 +712,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 .filter(|s| !s.state.is_terminal())
                 .count();
             if live >= self.config.max_pending_sessions {
-                warn!(epoch, live, "session limit reached; epoch waits");
+                tracing::debug!(epoch, live, "session limit reached; epoch waits");
                 continue;
             }
             self.create_session(epoch, SessionKind::Full, members)?;

@@ -441,6 +441,11 @@ async fn core_loop<
     resumed_ms: Arc<Mutex<Option<u64>>>,
 ) {
     let mut broker_changes = core.broker.subscribe();
+    // Reconcile after changes (new checkpoints, finished jobs) at most every 200 ms, and at
+    // least every second.
+    let mut dirty = true;
+    let mut due = tokio::time::interval(Duration::from_millis(200));
+    due.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -449,6 +454,7 @@ async fn core_loop<
             c = commands.recv() => match c {
                 None => break,
                 Some(Command::Event(event, reply)) => {
+                    dirty = true;
                     let r = core.handle(event);
                     let failed = r.as_ref().err().map(|e| e.to_string());
                     let _ = reply.send(r);
@@ -467,7 +473,14 @@ async fn core_loop<
                 }
             },
             Some((session, outcome)) = outcomes.recv() => core.on_published(session, outcome).map_err(|e| e.to_string()),
-            _ = broker_changes.changed() => core.reconcile().map_err(|e| e.to_string()),
+            _ = broker_changes.changed() => {
+                dirty = true;
+                Ok(())
+            }
+            _ = due.tick(), if dirty => {
+                dirty = false;
+                core.reconcile().map_err(|e| e.to_string())
+            }
             _ = tick.tick() => core.reconcile().map_err(|e| e.to_string()),
         };
         if let Err(e) = result {

@@ -161,3 +161,39 @@ fn corrupt_entries_are_errors() {
         .unwrap();
     assert!(matches!(archive.tips(), Err(ArchiveError::Corrupt(_))));
 }
+
+#[test]
+fn checkpoints_of_an_epoch_match_a_full_scan_for_gappy_slots() {
+    let archive = Archive::new(Arc::new(MemoryKv::default()), constants());
+    // Slots with gaps: some epochs empty, some full, one checkpoint in others.
+    let slots = [0u64, 1, 2, 3, 4, 9, 10, 11, 13, 20, 21, 22, 23, 24, 29, 33];
+    let blocks: Vec<_> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| block(i as u64 + 1, vec![cp(i as u64 + 1, *s, i as u8 + 1)]))
+        .collect();
+    archive
+        .apply(&blocks, tip(slots.len() as u64 + 1), None)
+        .unwrap();
+    for epoch in 0..10u64 {
+        let expected: Vec<u64> = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s / 4 == epoch)
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        let got: Vec<u64> = archive
+            .checkpoints_of_epoch(EpochNumber(epoch))
+            .unwrap()
+            .iter()
+            .map(|c| c.number.get())
+            .collect();
+        assert_eq!(got, expected, "epoch {epoch}");
+    }
+    assert!(
+        Archive::new(Arc::new(MemoryKv::default()), constants())
+            .checkpoints_of_epoch(EpochNumber(0))
+            .unwrap()
+            .is_empty()
+    );
+}
