@@ -528,12 +528,7 @@ async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
         owner,
         &values,
         &headers,
-        &SessionCalldata {
-            proof: &cd.proof,
-            state: &cd.state,
-            batches: &cd.batches,
-            trace_root: cd.trace_root,
-        },
+        &SessionCalldata::from(&cd),
     )
     .await
     .expect("session");

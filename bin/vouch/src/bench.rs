@@ -194,7 +194,6 @@ pub async fn register(checkpoints: usize, json_out: bool) -> Result<()> {
     use vouch_archiver::model::{ArchivedCheckpoint, ArchivedDeposit};
     use vouch_archiver::{Archive, ChainEvent, L2BlockStream, StreamHandler};
     use vouch_broker::{BrokerConfig, KvBroker, ProvingBroker};
-    use vouch_l1_contracts::epoch::header_hash;
     use vouch_l1_contracts::statement::l1_header;
     use vouch_node::NodeError;
     use vouch_node::core::{CoreConfig, NodeCore};
@@ -266,7 +265,6 @@ pub async fn register(checkpoints: usize, json_out: bool) -> Result<()> {
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            let h = l1_header(w);
             let number = i as u64 + 1;
             let mut events: Vec<RollupEvent> = w
                 .deposits
@@ -280,23 +278,15 @@ pub async fn register(checkpoints: usize, json_out: bool) -> Result<()> {
                     })
                 })
                 .collect();
-            events.push(RollupEvent::Proposed(Box::new(ArchivedCheckpoint {
-                number: w.ctx.number,
-                slot: w.ctx.slot,
-                header_hash: header_hash(&h),
-                archive: h.archive,
-                previous_archive: h.previousArchive,
-                state_root: h.stateRoot,
-                tx_commitment: h.txCommitment,
-                timestamp: h.timestamp,
-                deposit_start: h.depositStart,
-                deposit_count: h.depositCount,
-                block_count: h.blockCount,
-                tx_data: w.body.encode().into(),
-                l1_block: number,
-                l1_block_hash: alloy::primitives::B256::ZERO,
-                l1_tx: alloy::primitives::B256::ZERO,
-            })));
+            events.push(RollupEvent::Proposed(Box::new(
+                ArchivedCheckpoint::from_l1(
+                    &l1_header(w),
+                    w.body.encode().into(),
+                    number,
+                    alloy::primitives::B256::ZERO,
+                    alloy::primitives::B256::ZERO,
+                ),
+            )));
             L1BlockEvents {
                 number,
                 hash: alloy::primitives::keccak256(number.to_be_bytes()),
@@ -522,12 +512,7 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
         owner,
         &values,
         &headers,
-        &SessionCalldata {
-            proof: &cd.proof,
-            state: &cd.state,
-            batches: &cd.batches,
-            trace_root: cd.trace_root,
-        },
+        &SessionCalldata::from(&cd),
     )
     .await?;
     let accepted = EpochVerifier::new(deployment.epoch_verifier, &provider)

@@ -4,11 +4,11 @@ use crate::archive::{Archive, ArchiveError, L1BlockEvents, RollupEvent};
 use crate::kv::Kv;
 use crate::model::{ArchivedCheckpoint, ArchivedDeposit, ArchivedProof};
 use alloy::eips::BlockNumberOrTag;
-use alloy::primitives::{Address, B256, keccak256};
+use alloy::primitives::{Address, B256};
 use alloy::providers::WsConnect;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, Log};
-use alloy::sol_types::{SolEvent, SolValue};
+use alloy::sol_types::SolEvent;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use vouch_l1_contracts::bindings::Rollup::{
     ChainPruned, CheckpointProposed, DepositQueued, EpochProven,
 };
 use vouch_l1_contracts::reader::{ReadError, proposal_from_log};
-use vouch_primitives::{CheckpointNumber, EpochNumber, Slot};
+use vouch_primitives::{CheckpointNumber, EpochNumber};
 
 /// Follower settings.
 #[derive(Clone, Debug)]
@@ -302,24 +302,13 @@ impl<K: Kv> L1Follower<K> {
                         ReadError::Rpc(e) => self.rpc_err(e),
                         other => decode_err(other.to_string()),
                     })?;
-                let h = p.header;
-                RollupEvent::Proposed(Box::new(ArchivedCheckpoint {
-                    number: CheckpointNumber(h.number),
-                    slot: Slot(h.slot),
-                    header_hash: keccak256(h.abi_encode()),
-                    archive: h.archive,
-                    previous_archive: h.previousArchive,
-                    state_root: h.stateRoot,
-                    tx_commitment: h.txCommitment,
-                    timestamp: h.timestamp,
-                    deposit_start: h.depositStart,
-                    deposit_count: h.depositCount,
-                    block_count: h.blockCount,
-                    tx_data: p.tx_data,
-                    l1_block: block,
-                    l1_block_hash: log.block_hash.unwrap_or_default(),
-                    l1_tx: p.l1_tx,
-                }))
+                RollupEvent::Proposed(Box::new(ArchivedCheckpoint::from_l1(
+                    &p.header,
+                    p.tx_data,
+                    block,
+                    log.block_hash.unwrap_or_default(),
+                    p.l1_tx,
+                )))
             }
             ChainPruned::SIGNATURE_HASH => {
                 let e =

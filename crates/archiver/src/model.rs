@@ -41,6 +41,36 @@ pub struct ArchivedCheckpoint {
     pub l1_tx: B256,
 }
 
+impl ArchivedCheckpoint {
+    /// The record of a `CheckpointProposed` with header `h` and calldata `tx_data`, proposed by
+    /// transaction `l1_tx` in L1 block `l1_block` (hash `l1_block_hash`).
+    pub fn from_l1(
+        h: &vouch_l1_contracts::bindings::Rollup::CheckpointHeader,
+        tx_data: Bytes,
+        l1_block: u64,
+        l1_block_hash: B256,
+        l1_tx: B256,
+    ) -> Self {
+        Self {
+            number: CheckpointNumber(h.number),
+            slot: Slot(h.slot),
+            header_hash: vouch_l1_contracts::epoch::header_hash(h),
+            archive: h.archive,
+            previous_archive: h.previousArchive,
+            state_root: h.stateRoot,
+            tx_commitment: h.txCommitment,
+            timestamp: h.timestamp,
+            deposit_start: h.depositStart,
+            deposit_count: h.depositCount,
+            block_count: h.blockCount,
+            tx_data,
+            l1_block,
+            l1_block_hash,
+            l1_tx,
+        }
+    }
+}
+
 /// A deposit queued on L1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchivedDeposit {

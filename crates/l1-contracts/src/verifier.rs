@@ -34,6 +34,17 @@ pub struct SessionCalldata<'a> {
     pub trace_root: B256,
 }
 
+impl<'a> From<&'a vouch_prover::evm::calldata::EpochCalldata> for SessionCalldata<'a> {
+    fn from(cd: &'a vouch_prover::evm::calldata::EpochCalldata) -> Self {
+        Self {
+            proof: &cd.proof,
+            state: &cd.state,
+            batches: &cd.batches,
+            trace_root: cd.trace_root,
+        }
+    }
+}
+
 /// What one transaction of a session cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TxCost {

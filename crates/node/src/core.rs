@@ -118,16 +118,34 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         };
         // Sessions that were publishing when the node stopped publish again (the proof is in
         // the broker; the publisher re-checks L1 before sending anything).
-        let publishing: Vec<u64> = core
-            .sessions
-            .values()
-            .filter(|s| s.state == SessionState::Publishing)
-            .map(|s| s.id)
-            .collect();
+        let publishing = core.session_ids(|s| s.state == SessionState::Publishing);
         for id in publishing {
             core.enqueue_publish(id)?;
         }
         Ok(core)
+    }
+
+    fn session_ids(&self, pick: impl Fn(&SessionRecord) -> bool) -> Vec<u64> {
+        self.sessions
+            .values()
+            .filter(|s| pick(s))
+            .map(|s| s.id)
+            .collect()
+    }
+
+    /// Drops state-tree versions above `to` (and their records).
+    fn rollback_tree(&self, to: u64) -> Result<(), NodeError> {
+        let latest = self
+            .state
+            .latest_version()
+            .map_err(|e| NodeError::State(e.to_string()))?
+            .unwrap_or(0);
+        if latest > to {
+            self.state
+                .rollback_to(to)
+                .map_err(|e| NodeError::State(e.to_string()))?;
+        }
+        self.db.drop_executed_above(to)
     }
 
     /// The sessions, oldest first.
@@ -220,18 +238,27 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             Err(e) => return Err(NodeError::Store(e.to_string())),
         }
         if record.status == ProverStatus::Proving {
-            let job = self.broker.submit(JobSpec {
-                id: id.leaf_job(),
-                kind: "checkpoint".into(),
-                epoch,
-                rank: LEAF_RANK,
-                input: JobInput::Leaf { id }.encode(),
-            })?;
+            let job = self.submit_leaf(id, epoch)?;
             info!(%id, job = %job.id, reused = job.state == JobState::Done, "checkpoint registered; proving");
         }
         let stored = self.store.get(&id).cloned().expect("just added");
         self.db.update_checkpoints(&[&stored], &[])?;
         Ok(())
+    }
+
+    /// Queues (or finds) the leaf proof of `id`.
+    fn submit_leaf(
+        &self,
+        id: CheckpointId,
+        epoch: u64,
+    ) -> Result<vouch_broker::JobRecord, NodeError> {
+        Ok(self.broker.submit(JobSpec {
+            id: id.leaf_job(),
+            kind: "checkpoint".into(),
+            epoch,
+            rank: LEAF_RANK,
+            input: JobInput::Leaf { id }.encode(),
+        })?)
     }
 
     /// Executes `checkpoint` into the state tree as version `n` unless that version already is
@@ -249,17 +276,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         {
             return Ok(Ok(()));
         }
-        let latest = self
-            .state
-            .latest_version()
-            .map_err(|e| NodeError::State(e.to_string()))?
-            .unwrap_or(0);
-        if latest >= n {
-            self.state
-                .rollback_to(n - 1)
-                .map_err(|e| NodeError::State(e.to_string()))?;
-            self.db.drop_executed_above(n - 1)?;
-        }
+        self.rollback_tree(n - 1)?;
         let Some(previous) = self.db.executed(n - 1)? else {
             return Ok(Err(format!(
                 "checkpoint {n} builds on checkpoint {}, which could not be executed",
@@ -306,25 +323,10 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
     fn on_pruned(&mut self, to: u64) -> Result<(), NodeError> {
         {
             let _write = self.state_lock.write().unwrap_or_else(|p| p.into_inner());
-            let latest = self
-                .state
-                .latest_version()
-                .map_err(|e| NodeError::State(e.to_string()))?
-                .unwrap_or(0);
-            if latest > to {
-                self.state
-                    .rollback_to(to)
-                    .map_err(|e| NodeError::State(e.to_string()))?;
-            }
-            self.db.drop_executed_above(to)?;
+            self.rollback_tree(to)?;
         }
         let removed = self.remove_above(to, "pruned")?;
-        let affected: Vec<u64> = self
-            .sessions
-            .values()
-            .filter(|s| !s.state.is_terminal() && s.to() > to)
-            .map(|s| s.id)
-            .collect();
+        let affected: Vec<u64> = self.session_ids(|s| !s.state.is_terminal() && s.to() > to);
         for id in &affected {
             self.end_session(
                 *id,
@@ -374,12 +376,8 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             return Ok(());
         };
         let epoch = self.constants.epoch_at_slot(cp.slot).get();
-        let old: Vec<u64> = self
-            .sessions
-            .values()
-            .filter(|s| s.state.is_terminal() && s.epoch + FINALIZED_EPOCHS_KEPT < epoch)
-            .map(|s| s.id)
-            .collect();
+        let old: Vec<u64> =
+            self.session_ids(|s| s.state.is_terminal() && s.epoch + FINALIZED_EPOCHS_KEPT < epoch);
         if !old.is_empty() {
             self.db.delete_sessions(&old)?;
             for id in &old {
@@ -428,12 +426,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         let synced = self.synced_slot()?;
         self.refresh_leaves()?;
         self.expire(synced)?;
-        let live: Vec<u64> = self
-            .sessions
-            .values()
-            .filter(|s| !s.state.is_terminal())
-            .map(|s| s.id)
-            .collect();
+        let live: Vec<u64> = self.session_ids(|s| !s.state.is_terminal());
         for id in live {
             self.step_session(id, synced)?;
         }
@@ -455,13 +448,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 Some(JobState::Queued | JobState::Leased { .. }) => continue,
                 Some(JobState::Cancelled) | None => {
                     let epoch = self.store.get(&id).map_or(0, |r| r.epoch);
-                    self.broker.submit(JobSpec {
-                        id: id.leaf_job(),
-                        kind: "checkpoint".into(),
-                        epoch,
-                        rank: LEAF_RANK,
-                        input: JobInput::Leaf { id }.encode(),
-                    })?;
+                    self.submit_leaf(id, epoch)?;
                     continue;
                 }
             };
@@ -493,12 +480,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 continue;
             }
             let _span = info_span!("expiry", epoch).entered();
-            let live: Vec<u64> = self
-                .sessions
-                .values()
-                .filter(|s| s.epoch == epoch && !s.state.is_terminal())
-                .map(|s| s.id)
-                .collect();
+            let live: Vec<u64> = self.session_ids(|s| s.epoch == epoch && !s.state.is_terminal());
             for id in live {
                 self.end_session(
                     id,

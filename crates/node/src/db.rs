@@ -150,13 +150,17 @@ impl<K: Kv> NodeDb<K> {
         Ok(())
     }
 
+    fn all<T: DeserializeOwned>(&self, table: Table, what: &str) -> Result<Vec<T>, NodeError> {
+        self.kv
+            .range(table, &[], &[0xff; 64])?
+            .into_iter()
+            .map(|(_, v)| decode(&v, || what.to_string()))
+            .collect()
+    }
+
     /// Every checkpoint record.
     pub fn checkpoints(&self) -> Result<Vec<CheckpointRecord>, NodeError> {
-        self.kv
-            .range(CHECKPOINTS, &[], &[0xff; 41])?
-            .into_iter()
-            .map(|(_, v)| decode(&v, || "checkpoint record".into()))
-            .collect()
+        self.all(CHECKPOINTS, "checkpoint record")
     }
 
     /// Writes checkpoint records and deletes others, atomically.
@@ -176,11 +180,7 @@ impl<K: Kv> NodeDb<K> {
 
     /// Every session record.
     pub fn sessions(&self) -> Result<Vec<SessionRecord>, NodeError> {
-        self.kv
-            .range(SESSIONS, &[], &[0xff; 9])?
-            .into_iter()
-            .map(|(_, v)| decode(&v, || "session record".into()))
-            .collect()
+        self.all(SESSIONS, "session record")
     }
 
     /// Writes a session record.

@@ -163,12 +163,7 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                     self.owner,
                     &values,
                     &headers,
-                    &SessionCalldata {
-                        proof: &cd.proof,
-                        state: &cd.state,
-                        batches: &cd.batches,
-                        trace_root: cd.trace_root,
-                    },
+                    &SessionCalldata::from(&cd),
                 )
                 .await
                 {

@@ -107,13 +107,21 @@ impl StreamHandler for CoreHandler {
     type Error = NodeError;
 
     async fn handle(&mut self, event: ChainEvent) -> Result<(), NodeError> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::Event(event, tx))
-            .await
-            .map_err(|_| NodeError::Stopped)?;
-        rx.await.map_err(|_| NodeError::Stopped)?
+        request(&self.commands, |tx| Command::Event(event, tx)).await
     }
+}
+
+/// Sends a command to the core loop and waits for its answer.
+async fn request<T>(
+    commands: &mpsc::Sender<Command>,
+    command: impl FnOnce(oneshot::Sender<Result<T, NodeError>>) -> Command,
+) -> Result<T, NodeError> {
+    let (tx, rx) = oneshot::channel();
+    commands
+        .send(command(tx))
+        .await
+        .map_err(|_| NodeError::Stopped)?;
+    rx.await.map_err(|_| NodeError::Stopped)?
 }
 
 impl NodeHandle {
@@ -199,7 +207,7 @@ impl NodeHandle {
         info!(
             datadir = %config.datadir.display(),
             rollup = %config.rollup,
-            checkpoints = proven_at_start.len(),
+            proven_checkpoints = proven_at_start.len(),
             sessions = core.sessions().len(),
             released_leases = released,
             "node state loaded"
@@ -328,22 +336,12 @@ impl NodeHandle {
 
     /// Requests a (partial) proof of `epoch` up to checkpoint `to`; returns the session id.
     pub async fn start_proof(&self, epoch: u64, to: Option<u64>) -> Result<u64, NodeError> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::StartProof(epoch, to, tx))
-            .await
-            .map_err(|_| NodeError::Stopped)?;
-        rx.await.map_err(|_| NodeError::Stopped)?
+        request(&self.commands, |tx| Command::StartProof(epoch, to, tx)).await
     }
 
     /// Withdraws a session.
     pub async fn cancel_session(&self, id: u64) -> Result<(), NodeError> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::Cancel(id, tx))
-            .await
-            .map_err(|_| NodeError::Stopped)?;
-        rx.await.map_err(|_| NodeError::Stopped)?
+        request(&self.commands, |tx| Command::Cancel(id, tx)).await
     }
 
     /// Stops every task and waits for them (a proof in progress finishes first).

@@ -16,7 +16,6 @@ use vouch_archiver::kv::MemoryKv;
 use vouch_archiver::model::{ArchivedCheckpoint, ArchivedDeposit, ArchivedProof};
 use vouch_archiver::{Archive, ChainEvent, L2BlockSource, L2BlockStream, StreamHandler};
 use vouch_broker::{BrokerConfig, JobRunner, JobState, KvBroker, ProvingBroker};
-use vouch_l1_contracts::epoch::header_hash;
 use vouch_l1_contracts::statement::l1_header;
 use vouch_primitives::{CheckpointNumber, EpochNumber, L1RollupConstants, Slot};
 use vouch_prover::backend::BackendChoice;
@@ -65,24 +64,13 @@ fn witnesses(n: usize) -> (GenesisRoots, Vec<CheckpointWitness>) {
 }
 
 fn archived(w: &CheckpointWitness, l1_block: u64) -> ArchivedCheckpoint {
-    let h = l1_header(w);
-    ArchivedCheckpoint {
-        number: w.ctx.number,
-        slot: w.ctx.slot,
-        header_hash: header_hash(&h),
-        archive: h.archive,
-        previous_archive: h.previousArchive,
-        state_root: h.stateRoot,
-        tx_commitment: h.txCommitment,
-        timestamp: h.timestamp,
-        deposit_start: h.depositStart,
-        deposit_count: h.depositCount,
-        block_count: h.blockCount,
-        tx_data: w.body.encode().into(),
+    ArchivedCheckpoint::from_l1(
+        &l1_header(w),
+        w.body.encode().into(),
         l1_block,
-        l1_block_hash: B256::ZERO,
-        l1_tx: B256::ZERO,
-    }
+        B256::ZERO,
+        B256::ZERO,
+    )
 }
 
 /// Re-executes `w`'s body at another slot on top of `chain` (its predecessors): a reorg
