@@ -1,12 +1,23 @@
 # Sourced by test.sh and devnet.sh: link the prebuilt RocksDB static library instead of compiling
 # RocksDB's C++ (about 12 minutes on 2 cores, twice when both clippy and test build it), when
 # the machine has the cache and it fits this checkout. A machine without it builds from source.
-#   cache: $VOUCH_ROCKSDB_CACHE or ../shared/cache/rocksdb-11.8.1 next to the repo
+#   cache: $VOUCH_ROCKSDB_CACHE, ../shared/cache/rocksdb-11.8.1 next to the repo, or
+#          /work/shared/cache/rocksdb-11.8.1
 #   fits:  Cargo.lock pins exactly librocksdb-sys 0.19.0+11.8.1 and SHA256SUMS verifies
 vouch_use_rocksdb_cache() {
   local root cache
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  cache="${VOUCH_ROCKSDB_CACHE:-$root/../shared/cache/rocksdb-11.8.1}"
+  cache="${VOUCH_ROCKSDB_CACHE:-}"
+  if [[ -z "$cache" ]]; then
+    # Next to the checkout, or where this machine kind keeps it (a clone may live anywhere).
+    for candidate in "$root/../shared/cache/rocksdb-11.8.1" /work/shared/cache/rocksdb-11.8.1; do
+      if [[ -f "$candidate/librocksdb.a" ]]; then
+        cache="$candidate"
+        break
+      fi
+    done
+    cache="${cache:-$root/../shared/cache/rocksdb-11.8.1}"
+  fi
   if [[ -n "${ROCKSDB_LIB_DIR:-}" ]]; then
     echo "rocksdb: ROCKSDB_LIB_DIR already set ($ROCKSDB_LIB_DIR)"
     return 0
