@@ -11,6 +11,10 @@ use vouch_l1_contracts::deploy::VerifierChoice;
 use vouch_testnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
 use vouch_testnet::wait_until;
 
+/// Both tests prove for real on a 2-core machine: run them one at a time, so neither starves
+/// the other's proofs past a submission window.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -21,6 +25,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn devnet_proves_epochs_on_l1_and_reports_them() {
+    let _heavy = HEAVY.blocking_lock();
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
         .args(["devnet", "--epochs", "3", "--json", "--l1-port"])
@@ -50,6 +55,42 @@ fn devnet_proves_epochs_on_l1_and_reports_them() {
         assert!(epoch["deadline_slack_ms"].as_i64().unwrap() > 0, "{epoch}");
         assert!(epoch["latency_ms"].as_u64().is_some(), "{epoch}");
     }
+}
+
+/// Writes the devnet's genesis file for `vouch node --genesis`.
+fn write_genesis(dir: &std::path::Path, devnet: &Devnet) -> std::path::PathBuf {
+    let path = dir.join("genesis.json");
+    let accounts: Vec<serde_json::Value> = devnet
+        .genesis
+        .accounts
+        .iter()
+        .map(|(owner, balance)| serde_json::json!({"owner": owner, "balance": balance}))
+        .collect();
+    std::fs::write(
+        &path,
+        serde_json::json!({"l2_chain_id": DEVNET_CHAIN_ID, "accounts": accounts}).to_string(),
+    )
+    .unwrap();
+    path
+}
+
+/// A proving devnet for the node tests: 4 s slots, 4-slot epochs, a 2-epoch window.
+async fn proving_devnet(dir: &std::path::Path, tx_rate: f64) -> Devnet {
+    Devnet::start(DevnetConfig {
+        l1_port: None,
+        slot_duration: 4,
+        epoch_duration: 4,
+        proof_submission_epochs: 2,
+        tx_rate,
+        accounts: 8,
+        blocks_per_checkpoint: 2,
+        max_txs_per_block: 200,
+        datadir: dir.join("devnet"),
+        sequencer_rpc: "127.0.0.1:0".parse().unwrap(),
+        verifier: VerifierChoice::Plonky3,
+    })
+    .await
+    .expect("devnet starts")
 }
 
 /// A `vouch node` child process whose log lines are collected.
@@ -118,34 +159,10 @@ impl Drop for NodeProcess {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_mid_epoch_resumes_without_reproving() {
+    let _heavy = HEAVY.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let devnet = Devnet::start(DevnetConfig {
-        l1_port: None,
-        slot_duration: 4,
-        epoch_duration: 4,
-        proof_submission_epochs: 2,
-        tx_rate: 5.0,
-        accounts: 8,
-        blocks_per_checkpoint: 2,
-        max_txs_per_block: 200,
-        datadir: dir.path().join("devnet"),
-        sequencer_rpc: "127.0.0.1:0".parse().unwrap(),
-        verifier: VerifierChoice::Plonky3,
-    })
-    .await
-    .expect("devnet starts");
-    let genesis = dir.path().join("genesis.json");
-    let accounts: Vec<serde_json::Value> = devnet
-        .genesis
-        .accounts
-        .iter()
-        .map(|(owner, balance)| serde_json::json!({"owner": owner, "balance": balance}))
-        .collect();
-    std::fs::write(
-        &genesis,
-        serde_json::json!({"l2_chain_id": DEVNET_CHAIN_ID, "accounts": accounts}).to_string(),
-    )
-    .unwrap();
+    let devnet = proving_devnet(dir.path(), 5.0).await;
+    let genesis = write_genesis(dir.path(), &devnet);
     let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
     let args: Vec<String> = vec![
         "--l1.rpc-url".into(),
@@ -167,7 +184,14 @@ async fn a_node_killed_mid_epoch_resumes_without_reproving() {
     let pending_at_kill = rollup.pendingCheckpointNumber().call().await.unwrap();
     first.kill9();
 
-    let mut second = NodeProcess::spawn(&args, &key);
+    // The restarted node's primary L1 URL is dead: it runs on the fallback.
+    let mut fallback_args = args.clone();
+    fallback_args[1] = format!(
+        "http://127.0.0.1:{},{}",
+        free_port(),
+        devnet.anvil.http_url()
+    );
+    let mut second = NodeProcess::spawn(&fallback_args, &key);
     wait_until(
         "the epoch being proven at the kill lands on L1",
         Duration::from_secs(180),
@@ -182,6 +206,82 @@ async fn a_node_killed_mid_epoch_resumes_without_reproving() {
     assert!(
         second.saw("resumed_after_ms="),
         "the restart reports when it resumed"
+    );
+    devnet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_racing_land_each_epoch_once() {
+    use alloy::providers::Provider;
+    use alloy::rpc::types::Filter;
+    use alloy::sol_types::SolEvent;
+    let _heavy = HEAVY.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = proving_devnet(dir.path(), 3.0).await;
+    let genesis = write_genesis(dir.path(), &devnet);
+    let node_args = |name: &str| -> Vec<String> {
+        vec![
+            "--l1.rpc-url".into(),
+            devnet.anvil.http_url(),
+            "--rollup".into(),
+            devnet.deployment.rollup.to_string(),
+            "--datadir".into(),
+            dir.path().join(name).display().to_string(),
+            "--genesis".into(),
+            genesis.display().to_string(),
+        ]
+    };
+    let key = |i: usize| format!("{:#x}", devnet.anvil.dev_signer(i).to_bytes());
+    let mut a = NodeProcess::spawn(&node_args("a"), &key(1));
+    let mut b = NodeProcess::spawn(&node_args("b"), &key(2));
+    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
+    let proven_events = || async {
+        let logs = devnet
+            .provider
+            .get_logs(
+                &Filter::new()
+                    .address(devnet.deployment.rollup)
+                    .event_signature(Rollup::EpochProven::SIGNATURE_HASH)
+                    .from_block(0),
+            )
+            .await
+            .unwrap();
+        logs.iter()
+            .map(|l| {
+                Rollup::EpochProven::decode_log_data(l.data())
+                    .unwrap()
+                    .epoch
+            })
+            .collect::<Vec<u64>>()
+    };
+    wait_until(
+        "two epochs proven on L1",
+        Duration::from_secs(240),
+        || async {
+            let mut epochs = proven_events().await;
+            epochs.dedup();
+            epochs.len() >= 2
+        },
+    )
+    .await;
+    // Give the slower node time to finish its attempt at the same epochs.
+    let proven = rollup.provenCheckpointNumber().call().await.unwrap();
+    wait_until(
+        "both nodes settled their sessions",
+        Duration::from_secs(60),
+        || async { a.saw("Superseded") || b.saw("Superseded") },
+    )
+    .await;
+    let epochs = proven_events().await;
+    let mut unique = epochs.clone();
+    unique.dedup();
+    assert_eq!(epochs, unique, "an epoch proven twice: {epochs:?}");
+    assert!(proven > 0);
+    a.interrupt();
+    b.interrupt();
+    assert!(
+        a.saw("node stopped") && b.saw("node stopped"),
+        "both kept running"
     );
     devnet.stop().await;
 }

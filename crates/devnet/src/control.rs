@@ -49,6 +49,17 @@ impl<P: Provider> L1Control<P> {
             .map(drop)
     }
 
+    /// Sets the base fee (wei per gas) of the next mined block; later blocks follow EIP-1559
+    /// from it. Transactions whose max fee is below it stay pending.
+    pub async fn set_next_block_base_fee(&self, wei: u128) -> Result<(), L1ControlError> {
+        self.call::<serde_json::Value>(
+            "anvil_setNextBlockBaseFeePerGas",
+            (alloy::primitives::U256::from(wei),),
+        )
+        .await
+        .map(drop)
+    }
+
     /// Mines one block at exactly `timestamp`.
     pub async fn mine_at(&self, timestamp: u64) -> Result<(), L1ControlError> {
         self.set_next_block_timestamp(timestamp).await?;

@@ -142,6 +142,59 @@ async fn send<P: Provider>(
     })
 }
 
+/// The id `begin` gives the session of `owner` for `public_values` and `trace_root`.
+pub fn session_id(owner: Address, public_values: &[u8], trace_root: B256) -> B256 {
+    keccak256((owner, keccak256(public_values), trace_root).abi_encode_params())
+}
+
+/// The session's transactions to the `EpochVerifier`, in order: `("begin", calldata)`, then
+/// `("batch i", calldata)` per query batch.
+pub fn session_calls(
+    owner: Address,
+    public_values: &[u8],
+    headers: &[Rollup::CheckpointHeader],
+    calldata: &SessionCalldata<'_>,
+) -> (B256, Vec<(String, Vec<u8>)>) {
+    let headers: Vec<CheckpointHeader> = headers.iter().map(to_verifier_header).collect();
+    let mut calls = vec![(
+        "begin".to_string(),
+        EpochVerifier::beginCall {
+            publicValues: public_values.to_vec().into(),
+            headers,
+            proof: calldata.proof.to_vec().into(),
+        }
+        .abi_encode(),
+    )];
+    let id = session_id(owner, public_values, calldata.trace_root);
+    for (i, batch) in calldata.batches.iter().enumerate() {
+        calls.push((
+            format!("batch {i}"),
+            EpochVerifier::verifyQueriesCall {
+                session: id,
+                state: calldata.state.to_vec().into(),
+                batch: batch.clone().into(),
+            }
+            .abi_encode(),
+        ));
+    }
+    (id, calls)
+}
+
+/// The custom error (or panic) in revert data from the rollup, the gateway or the verifier.
+pub fn decode_revert(data: &[u8]) -> Option<String> {
+    use alloy::sol_types::SolInterface;
+    if let Ok(e) = Rollup::RollupErrors::abi_decode(data) {
+        return Some(format!("Rollup.{e:?}"));
+    }
+    if let Ok(e) = EpochVerifier::EpochVerifierErrors::abi_decode(data) {
+        return Some(format!("EpochVerifier.{e:?}"));
+    }
+    if let Ok(e) = crate::bindings::VerifierGateway::VerifierGatewayErrors::abi_decode(data) {
+        return Some(format!("VerifierGateway.{e:?}"));
+    }
+    None
+}
+
 /// Runs a whole session from `owner` (the provider's signer) against the `EpochVerifier` at
 /// `verifier`, for the statement `public_values` (the rollup's ABI-encoded
 /// `EpochPublicValues`) over `headers`.
@@ -153,23 +206,10 @@ pub async fn run_session<P: Provider>(
     headers: &[Rollup::CheckpointHeader],
     calldata: &SessionCalldata<'_>,
 ) -> Result<Session, SessionError> {
-    let headers: Vec<CheckpointHeader> = headers.iter().map(to_verifier_header).collect();
-    let begin = EpochVerifier::beginCall {
-        publicValues: public_values.to_vec().into(),
-        headers,
-        proof: calldata.proof.to_vec().into(),
-    }
-    .abi_encode();
-    let mut costs = vec![send(provider, owner, verifier, begin, "begin").await?];
-    let id = keccak256((owner, keccak256(public_values), calldata.trace_root).abi_encode_params());
-    for (i, batch) in calldata.batches.iter().enumerate() {
-        let input = EpochVerifier::verifyQueriesCall {
-            session: id,
-            state: calldata.state.to_vec().into(),
-            batch: batch.clone().into(),
-        }
-        .abi_encode();
-        costs.push(send(provider, owner, verifier, input, &format!("batch {i}")).await?);
+    let (id, calls) = session_calls(owner, public_values, headers, calldata);
+    let mut costs = Vec::with_capacity(calls.len());
+    for (step, input) in calls {
+        costs.push(send(provider, owner, verifier, input, &step).await?);
     }
     info!(
         session = %id,

@@ -346,11 +346,9 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
     fn on_proven(&mut self, proven: u64) -> Result<(), NodeError> {
         info!(proven, "proven tip moved");
         let mut changed = Vec::new();
-        for s in self
-            .sessions
-            .values_mut()
-            .filter(|s| s.state == SessionState::Completed && !s.reverted)
-        {
+        for s in self.sessions.values_mut().filter(|s| {
+            matches!(s.state, SessionState::Completed | SessionState::Superseded) && !s.reverted
+        }) {
             if proven >= s.to() && !s.seen_on_l1 {
                 s.seen_on_l1 = true;
                 changed.push(s.clone());
@@ -679,9 +677,10 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                     && match s.state {
                         // Its failure is a property of this checkpoint set.
                         SessionState::Failed => true,
-                        // Landed; only an L1 reorg that removes it (the proven tip moving back
-                        // below it) publishes the epoch again.
-                        SessionState::Completed => !s.reverted,
+                        // Landed (by us, or by another prover first); only an L1 reorg that
+                        // removes it (the proven tip moving back below it) publishes the epoch
+                        // again.
+                        SessionState::Completed | SessionState::Superseded => !s.reverted,
                         _ => false,
                     }
             });

@@ -194,10 +194,10 @@ pub struct SessionRecord {
     pub finished_ms: Option<u64>,
     /// Where its proof landed.
     pub landed: Option<Landed>,
-    /// The archive saw the proven tip reach its range after it landed.
+    /// The archive saw the proven tip reach its range after it landed (or was superseded).
     #[serde(default)]
     pub seen_on_l1: bool,
-    /// An L1 reorg removed its landed proof afterwards: the epoch is published again.
+    /// An L1 reorg removed the landed proof afterwards: the epoch is published again.
     #[serde(default)]
     pub reverted: bool,
 }

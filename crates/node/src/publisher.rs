@@ -3,8 +3,11 @@
 //! belong to the settlement service that replaces this.)
 
 use crate::model::{Landed, PublishOutcome, PublishRequest};
+use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, keccak256};
 use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::SolCall;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -13,11 +16,14 @@ use vouch_archiver::{Archive, L2BlockSource};
 use vouch_l1_contracts::bindings::Rollup;
 use vouch_l1_contracts::epoch::EpochPublicValues;
 use vouch_l1_contracts::statement::EpochStatementFromL1;
-use vouch_l1_contracts::verifier::{SessionCalldata, run_session};
+use vouch_l1_contracts::verifier::{
+    MAX_TX_GAS, Session, SessionCalldata, decode_revert, session_calls,
+};
 use vouch_primitives::{CheckpointNumber, EpochNumber, L1RollupConstants};
 use vouch_prover::backend::{BackendId, ProofKind, open};
 use vouch_prover::evm::calldata::{DEFAULT_BATCH_BYTES, encode};
 use vouch_prover::proof::EpochStatement;
+use vouch_settlement::{Included, Settlement, SettlementError, TxIntent};
 use vouch_storage::Kv;
 
 /// Publishes one proof.
@@ -41,10 +47,15 @@ pub enum VerifierMode {
     InsecureMock,
 }
 
-/// Publishes through alloy with the operator's key.
+/// Publishes through alloy: reads on `providers`, transactions through `settlement`.
 pub struct EvmPublisher<K: Kv> {
-    /// Provider with the prover's wallet.
-    pub provider: DynProvider,
+    /// Lands the transactions (journalled nonces, fee bumping, fallbacks).
+    pub settlement: std::sync::Arc<dyn Settlement>,
+    /// Read providers, one per L1 RPC URL: the first is primary, the next
+    /// is tried after a failed attempt.
+    pub providers: Vec<DynProvider>,
+    /// Which one is in use.
+    pub current: std::sync::atomic::AtomicUsize,
     /// The prover's address.
     pub owner: Address,
     /// The rollup.
@@ -83,10 +94,23 @@ impl<K: Kv + 'static> EvmPublisher<K> {
         self.archive.l1_constants()
     }
 
+    fn provider(&self) -> &DynProvider {
+        let i = self.current.load(std::sync::atomic::Ordering::Relaxed);
+        &self.providers[i % self.providers.len()]
+    }
+
+    fn rotate(&self) {
+        if self.providers.len() > 1 {
+            self.current
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     async fn attempt(&self, r: &PublishRequest) -> Attempt {
         let failed = |m: String| Attempt::Done(PublishOutcome::Failed(m));
-        let rollup = Rollup::new(self.rollup, &self.provider);
-        let head = match self.provider.get_block_by_number(Default::default()).await {
+        let provider = self.provider();
+        let rollup = Rollup::new(self.rollup, provider);
+        let head = match provider.get_block_by_number(Default::default()).await {
             Ok(Some(b)) => b.header.timestamp,
             Ok(None) => return Attempt::Transient("no L1 head".into()),
             Err(e) => return Attempt::Transient(format!("L1 head: {e}")),
@@ -105,7 +129,14 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             Ok(p) => p,
             Err(e) => return Attempt::Transient(format!("proven tip: {e}")),
         };
-        if proven >= r.to {
+        let key = |step: &str| {
+            format!(
+                "epoch {} session {} checkpoints {}..={} {step}",
+                r.epoch, r.session, r.from, r.to
+            )
+        };
+        // Our own submission, sent before a restart, is followed to its receipt below.
+        if proven >= r.to && !self.settlement.is_journalled(&key("submit")) {
             return Attempt::Done(PublishOutcome::Superseded(format!(
                 "the proven tip is already {proven}"
             )));
@@ -131,8 +162,9 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                 Err(e) => return Attempt::Transient(e.to_string()),
             }
         }
-        let (proof, txs_before, gas_before) = match self.verifier {
-            VerifierMode::InsecureMock => (Bytes::new(), 0, 0),
+        let deadline = (deadline != u64::MAX).then_some(deadline);
+        let (proof, mut txs, mut gas) = match self.verifier {
+            VerifierMode::InsecureMock => (Bytes::new(), 0usize, 0u64),
             VerifierMode::Plonky3 { epoch_verifier } => {
                 let decoded = match EpochPublicValues::decode(&values) {
                     Ok(v) => v,
@@ -157,61 +189,139 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                         ));
                     }
                 };
-                let session = match run_session(
-                    &self.provider,
-                    epoch_verifier,
-                    self.owner,
-                    &values,
-                    &headers,
-                    &SessionCalldata::from(&cd),
-                )
-                .await
-                {
-                    Ok(s) => s,
-                    Err(e) => return Attempt::Transient(format!("verification session: {e}")),
+                let (id, calls) =
+                    session_calls(self.owner, &values, &headers, &SessionCalldata::from(&cd));
+                let (mut txs, mut gas) = (0, 0);
+                for (step, input) in calls {
+                    match self
+                        .land(
+                            provider,
+                            &key(&step),
+                            epoch_verifier,
+                            input.into(),
+                            deadline,
+                        )
+                        .await
+                    {
+                        Ok(included) => {
+                            txs += 1;
+                            gas += included.gas_used;
+                        }
+                        Err(attempt) => return attempt,
+                    }
+                }
+                let session = Session {
+                    id,
+                    trace_root: cd.trace_root,
+                    costs: Vec::new(),
                 };
-                let gas = session.costs.iter().map(|c| c.gas).sum();
-                (session.gateway_proof(), session.costs.len(), gas)
+                (session.gateway_proof(), txs, gas)
             }
         };
-        let call = rollup.submitEpochProof(r.epoch, r.from, r.to, values, proof);
-        if let Err(e) = call.call().await {
-            let proven = rollup.provenCheckpointNumber().call().await.unwrap_or(0);
-            if proven >= r.to {
-                return Attempt::Done(PublishOutcome::Superseded(format!(
-                    "lost the race: the proven tip is {proven}"
-                )));
-            }
-            return Attempt::Transient(format!("submitEpochProof would revert: {e}"));
+        let submit = Rollup::submitEpochProofCall {
+            epoch: r.epoch,
+            fromCheckpoint: r.from,
+            toCheckpoint: r.to,
+            publicValues: values,
+            proof,
         }
-        let receipt = match call.send().await {
-            Ok(pending) => {
-                pending
-                    .with_timeout(Some(Duration::from_secs(60)))
-                    .get_receipt()
-                    .await
+        .abi_encode();
+        match self
+            .land(
+                provider,
+                &key("submit"),
+                self.rollup,
+                submit.into(),
+                deadline,
+            )
+            .await
+        {
+            Ok(included) => {
+                txs += 1;
+                gas += included.gas_used;
+                Attempt::Done(PublishOutcome::Published(Landed {
+                    l1_block: included.block,
+                    l1_timestamp: included.timestamp,
+                    tx: included.tx,
+                    gas,
+                    txs,
+                }))
             }
-            Err(e) => return Attempt::Transient(format!("send: {e}")),
-        };
-        let receipt = match receipt {
-            Ok(r) => r,
-            Err(e) => return Attempt::Transient(format!("receipt: {e}")),
-        };
-        if !receipt.status() {
-            return Attempt::Transient("submitEpochProof reverted".into());
+            Err(attempt) => attempt,
         }
-        let l1_block = receipt.block_number.unwrap_or_default();
-        let l1_timestamp = match self.provider.get_block_by_number(l1_block.into()).await {
-            Ok(Some(b)) => b.header.timestamp,
-            _ => head,
+    }
+
+    /// Lands one transaction of the submission. A transaction not yet journalled is checked
+    /// with a call first, so a doomed one is never sent; a journalled one is resumed.
+    async fn land(
+        &self,
+        provider: &DynProvider,
+        key: &str,
+        to: Address,
+        input: Bytes,
+        deadline: Option<u64>,
+    ) -> Result<Included, Attempt> {
+        let lost_race = |proven: u64, why: String| {
+            Attempt::Done(PublishOutcome::Superseded(format!(
+                "lost the race: the proven tip is {proven} ({why})"
+            )))
         };
-        Attempt::Done(PublishOutcome::Published(Landed {
-            l1_block,
-            l1_timestamp,
-            tx: receipt.transaction_hash,
-            gas: gas_before + receipt.gas_used,
-            txs: txs_before + 1,
-        }))
+        if !self.settlement.is_journalled(key) {
+            let call = TransactionRequest::default()
+                .with_from(self.owner)
+                .with_to(to)
+                .with_input(input.clone());
+            if let Err(e) = provider.call(call).await {
+                let reason = e
+                    .as_error_resp()
+                    .and_then(|r| r.as_revert_data())
+                    .and_then(|d| decode_revert(&d))
+                    .unwrap_or_else(|| e.to_string());
+                let proven = self.proven(provider).await;
+                if proven.is_some_and(|p| p >= self.range_end(key)) {
+                    return Err(lost_race(proven.unwrap_or(0), reason));
+                }
+                return Err(Attempt::Transient(format!("{key} would revert: {reason}")));
+            }
+        }
+        let intent = TxIntent {
+            key: key.to_string(),
+            to,
+            input,
+            gas_limit: MAX_TX_GAS,
+            deadline,
+        };
+        match self.settlement.send(&intent).await {
+            Ok(included) => Ok(included),
+            Err(SettlementError::Deadline { deadline, now }) => Err(Attempt::Done(
+                PublishOutcome::TimedOut(format!("deadline {deadline} passed at L1 time {now}")),
+            )),
+            Err(SettlementError::Reverted { tx, reason }) => {
+                let proven = self.proven(provider).await;
+                if proven.is_some_and(|p| p >= self.range_end(key)) {
+                    return Err(lost_race(proven.unwrap_or(0), reason));
+                }
+                Err(Attempt::Done(PublishOutcome::Failed(format!(
+                    "{key}: transaction {tx} reverted: {reason}"
+                ))))
+            }
+            Err(e) => Err(Attempt::Transient(format!("{key}: {e}"))),
+        }
+    }
+
+    async fn proven(&self, provider: &DynProvider) -> Option<u64> {
+        Rollup::new(self.rollup, provider)
+            .provenCheckpointNumber()
+            .call()
+            .await
+            .ok()
+    }
+
+    /// The range end named in a step key (`… checkpoints a..=b step`).
+    fn range_end(&self, key: &str) -> u64 {
+        key.split_whitespace()
+            .find_map(|w| w.split_once("..=").and_then(|(_, b)| b.parse().ok()))
+            .unwrap_or(u64::MAX)
     }
 }
 
@@ -234,6 +344,7 @@ impl<K: Kv + 'static> Publisher for EvmPublisher<K> {
                     }
                     Attempt::Wait => {}
                     Attempt::Transient(e) => {
+                        self.rotate();
                         warn!(session = request.session, epoch = request.epoch, error = %e, "publishing attempt failed; retrying while the window is open");
                     }
                 }

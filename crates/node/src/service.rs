@@ -7,7 +7,6 @@ use crate::db::{Identity, NodeDb};
 use crate::model::{CheckpointRecord, PublishOutcome, PublishRequest, SessionRecord};
 use crate::publisher::{EvmPublisher, Publisher, VerifierMode};
 use crate::runner::{ProofRunner, RunnerStats};
-use alloy::network::EthereumWallet;
 use alloy::primitives::Address;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
@@ -128,20 +127,42 @@ impl NodeHandle {
     /// Starts a node.
     pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
         let started = std::time::Instant::now();
-        let url = config
-            .l1_rpc_urls
-            .first()
-            .ok_or_else(|| NodeError::Config("no L1 RPC URL".into()))?;
-        let read_provider = ProviderBuilder::new()
-            .connect_http(
-                url.parse()
-                    .map_err(|e| NodeError::Config(format!("L1 URL {url}: {e}")))?,
-            )
-            .erased();
-        let l1_chain_id = read_provider
-            .get_chain_id()
-            .await
-            .map_err(|e| NodeError::L1(format!("{url}: {e}")))?;
+        if config.l1_rpc_urls.is_empty() {
+            return Err(NodeError::Config("no L1 RPC URL".into()));
+        }
+        // The first URL that answers serves the startup reads; the follower and the publisher
+        // rotate through all of them on failures.
+        let mut failures = Vec::new();
+        let mut reachable = None;
+        for url in &config.l1_rpc_urls {
+            let provider = ProviderBuilder::new()
+                .connect_http(
+                    url.parse()
+                        .map_err(|e| NodeError::Config(format!("L1 URL {url}: {e}")))?,
+                )
+                .erased();
+            match tokio::time::timeout(Duration::from_secs(10), provider.get_chain_id()).await {
+                Ok(Ok(id)) => {
+                    reachable = Some((url.clone(), provider, id));
+                    break;
+                }
+                Ok(Err(e)) => failures.push(format!("{url}: {e}")),
+                Err(_) => failures.push(format!("{url}: no answer within 10 s")),
+            }
+        }
+        let Some((url, read_provider, l1_chain_id)) = reachable else {
+            return Err(NodeError::L1(format!(
+                "no L1 RPC URL answers: {}",
+                failures.join("; ")
+            )));
+        };
+        if !failures.is_empty() {
+            warn!(failed = %failures.join("; "), using = %url, "L1 RPC fallback in use");
+        }
+        // The answering URL first, then the others in their configured order.
+        let l1_urls: Vec<String> = std::iter::once(url.clone())
+            .chain(config.l1_rpc_urls.iter().filter(|u| **u != url).cloned())
+            .collect();
         let constants = vouch_l1_contracts::read_rollup_constants(
             &read_provider,
             config.rollup,
@@ -169,6 +190,7 @@ impl NodeHandle {
             .iter()
             .chain(vouch_broker::TABLES.iter())
             .chain(crate::db::TABLES.iter())
+            .chain(vouch_settlement::journal::TABLES.iter())
             .copied()
             .collect();
         let kv = Arc::new(RocksKv::open(config.datadir.join("db"), &tables)?);
@@ -236,7 +258,7 @@ impl NodeHandle {
 
         let mut follower_config =
             FollowerConfig::new(url.clone(), config.rollup, constants.l1_start_block);
-        follower_config.rpc_urls = config.l1_rpc_urls.clone();
+        follower_config.rpc_urls = l1_urls.clone();
         follower_config.poll_interval = config.poll_interval;
         let follower = L1Follower::new(follower_config, archive.clone())
             .map_err(|e| NodeError::L1(e.to_string()))?;
@@ -260,17 +282,37 @@ impl NodeHandle {
         let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
         if let PublisherChoice::Evm { signer, verifier } = &config.publisher {
             let owner = signer.address();
-            let provider = ProviderBuilder::new()
-                .wallet(EthereumWallet::from(signer.clone()))
-                .connect_http(url.parse().map_err(|e| NodeError::Config(format!("{e}")))?)
-                .erased();
+            let providers = l1_urls
+                .iter()
+                .map(|u| {
+                    Ok(ProviderBuilder::new()
+                        .connect_http(
+                            u.parse()
+                                .map_err(|e| NodeError::Config(format!("L1 URL {u}: {e}")))?,
+                        )
+                        .erased())
+                })
+                .collect::<Result<Vec<_>, NodeError>>()?;
             let verifier = match verifier {
                 Some(v) => *v,
                 None => discover_verifier(&read_provider, config.rollup).await?,
             };
             info!(prover = %owner, ?verifier, "publishing enabled");
+            let mut settlement_config =
+                vouch_settlement::SettlementConfig::new(l1_urls.clone(), l1_chain_id);
+            // Replace a transaction that missed about one L2 slot of L1 blocks.
+            settlement_config.bump_after = Duration::from_secs(constants.slot_duration.max(2));
+            let settlement = vouch_settlement::EvmSettlement::new(
+                settlement_config,
+                signer.clone(),
+                kv.clone(),
+                Arc::new(|data: &[u8]| vouch_l1_contracts::verifier::decode_revert(data)),
+            )
+            .map_err(|e| NodeError::Config(e.to_string()))?;
             let publisher = EvmPublisher {
-                provider,
+                settlement: Arc::new(settlement),
+                providers,
+                current: Default::default(),
                 owner,
                 rollup: config.rollup,
                 verifier,

@@ -469,6 +469,29 @@ async fn a_complete_epoch_is_proven_and_published_once() {
 }
 
 #[tokio::test]
+async fn a_lost_race_does_not_reopen_the_epoch() {
+    let mut h = Harness::new(5);
+    h.propose(1..=5);
+    h.advance_to_slot(112);
+    h.sync().await;
+    h.prove_all();
+    let session = h.sessions_of(13).pop().unwrap();
+    h.core
+        .on_published(
+            session.id,
+            PublishOutcome::Superseded("lost the race: the proven tip is 5".into()),
+        )
+        .unwrap();
+    // The archive has not seen the other prover's EpochProven yet.
+    h.sync().await;
+    h.prove_all();
+    let sessions = h.sessions_of(13);
+    assert_eq!(sessions.len(), 1, "no churn of new sessions");
+    assert_eq!(sessions[0].state, SessionState::Superseded);
+    assert_eq!(h.published_for(13).len(), 1);
+}
+
+#[tokio::test]
 async fn the_same_checkpoint_delivered_twice_changes_nothing() {
     let mut h = Harness::new(2);
     h.propose(1..=2);
@@ -584,6 +607,27 @@ async fn a_prune_while_the_epoch_proof_runs_cancels_and_rebuilds_from_the_surviv
         4,
         "no leaf proven twice (epoch 12 expired at 112)"
     );
+}
+
+#[tokio::test]
+async fn a_prune_of_the_last_slot_checkpoint_proves_the_rest_of_the_epoch() {
+    let mut h = Harness::new(5);
+    h.propose(1..=4);
+    // Checkpoint 5 lands in epoch 13's last slot (111).
+    let in_last_slot = replacement(&h.genesis, &h.w[..4], &h.w[4], 111);
+    let last = h.propose_witness(&in_last_slot, |_| {});
+    h.advance_to_slot(112);
+    h.sync().await;
+    h.prove_leaves();
+    assert_eq!(h.sessions_of(13)[0].to(), 5);
+    h.reorg_to(last - 1);
+    h.advance_to_slot(112);
+    h.sync().await;
+    h.prove_all();
+    let sessions = h.sessions_of(13);
+    assert_eq!(sessions[0].state, SessionState::Cancelled);
+    assert_eq!(h.published_for(13), vec![(2, 4)]);
+    assert_eq!(h.leaves_proven(), 4, "the survivors' proofs are reused");
 }
 
 #[tokio::test]
