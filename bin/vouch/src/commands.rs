@@ -253,6 +253,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
                 "proof_ready_after_leaves_ms": s.proof_ready_ms.zip(s.leaves_ready_ms).map(|(p, l)| p.saturating_sub(l)),
                 "verify_gas": landed.gas,
                 "txs": landed.txs,
+                "fee_wei": landed.fee_wei.to_string(),
+                "replacements": landed.replacements,
             });
             tracing::info!(%report, "epoch proven on L1");
             reports.insert(s.epoch, report);

@@ -163,6 +163,12 @@ pub struct Landed {
     pub gas: u64,
     /// Transactions sent.
     pub txs: usize,
+    /// Fees paid over the whole submission (wei).
+    #[serde(default)]
+    pub fee_wei: u128,
+    /// Replacements (fee bumps) signed before the transactions landed.
+    #[serde(default)]
+    pub replacements: u32,
 }
 
 /// One attempt to prove and publish (part of) an epoch over a frozen checkpoint set.

@@ -163,6 +163,7 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             }
         }
         let deadline = (deadline != u64::MAX).then_some(deadline);
+        let (mut fee_wei, mut replacements) = (0u128, 0u32);
         let (proof, mut txs, mut gas) = match self.verifier {
             VerifierMode::InsecureMock => (Bytes::new(), 0usize, 0u64),
             VerifierMode::Plonky3 { epoch_verifier } => {
@@ -192,6 +193,15 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                 let (id, calls) =
                     session_calls(self.owner, &values, &headers, &SessionCalldata::from(&cd));
                 let (mut txs, mut gas) = (0, 0);
+                // Too late for every step at the current inclusion rate: do not start.
+                let needed = self.inclusion_seconds(provider).await * (calls.len() as u64 + 1);
+                if deadline.is_some_and(|d| head + needed >= d) {
+                    return Attempt::Done(PublishOutcome::TimedOut(format!(
+                        "{} transactions need about {needed} s of L1 time, the deadline is in {} s",
+                        calls.len() + 1,
+                        deadline.unwrap_or(head).saturating_sub(head)
+                    )));
+                }
                 for (step, input) in calls {
                     match self
                         .land(
@@ -206,6 +216,8 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                         Ok(included) => {
                             txs += 1;
                             gas += included.gas_used;
+                            fee_wei += included.gas_used as u128 * included.effective_gas_price;
+                            replacements += included.replacements;
                         }
                         Err(attempt) => return attempt,
                     }
@@ -239,12 +251,16 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             Ok(included) => {
                 txs += 1;
                 gas += included.gas_used;
+                fee_wei += included.gas_used as u128 * included.effective_gas_price;
+                replacements += included.replacements;
                 Attempt::Done(PublishOutcome::Published(Landed {
                     l1_block: included.block,
                     l1_timestamp: included.timestamp,
                     tx: included.tx,
                     gas,
                     txs,
+                    fee_wei,
+                    replacements,
                 }))
             }
             Err(attempt) => attempt,
@@ -307,6 +323,22 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             }
             Err(e) => Err(Attempt::Transient(format!("{key}: {e}"))),
         }
+    }
+
+    /// Seconds of L1 time one transaction takes to land: the mean block interval over the
+    /// last 10 blocks (at least 1 s; 12 s when it cannot be read).
+    async fn inclusion_seconds(&self, provider: &DynProvider) -> u64 {
+        let interval = async {
+            let head = provider
+                .get_block_by_number(Default::default())
+                .await
+                .ok()??;
+            let n = head.header.number;
+            let back = n.checked_sub(10)?;
+            let old = provider.get_block_by_number(back.into()).await.ok()??;
+            Some((head.header.timestamp - old.header.timestamp).div_ceil(10))
+        };
+        interval.await.unwrap_or(12).max(1)
     }
 
     async fn proven(&self, provider: &DynProvider) -> Option<u64> {

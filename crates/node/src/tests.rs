@@ -431,6 +431,8 @@ async fn a_complete_epoch_is_proven_and_published_once() {
                 tx: B256::ZERO,
                 gas: 1,
                 txs: 1,
+                fee_wei: 1,
+                replacements: 0,
             }),
         )
         .unwrap();

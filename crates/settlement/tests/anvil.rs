@@ -174,3 +174,58 @@ async fn a_transaction_reorged_out_is_sent_again_and_lands() {
     );
     assert_eq!(nonce_of(&l1, s.sender()).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_deadline_nothing_more_is_sent() {
+    let l1 = anvil();
+    let dir = tempfile::tempdir().unwrap();
+    let kv = Arc::new(RocksKv::open(dir.path(), &TABLES).unwrap());
+    let mut config = SettlementConfig::new(vec![l1.http_url()], l1.chain_id());
+    config.bump_after = Duration::from_millis(500);
+    config.poll = Duration::from_millis(200);
+    // A cap below what the raised base fee needs: the transaction cannot land.
+    config.max_fee_cap = 50_000_000_000;
+    let s = EvmSettlement::new(config, l1.dev_signer(2), kv, Arc::new(|_| None)).unwrap();
+    let provider = ProviderBuilder::new().connect_http(l1.http_url().parse().unwrap());
+    L1Control::new(provider.clone())
+        .set_next_block_base_fee(1_000_000_000_000)
+        .await
+        .unwrap();
+    provider.get_block_number().await.unwrap();
+    let now = provider
+        .get_block_by_number(Default::default())
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .timestamp;
+    let mut stuck = intent("late");
+    stuck.deadline = Some(now + 3);
+    let err = tokio::time::timeout(Duration::from_secs(30), s.send(&stuck))
+        .await
+        .expect("gives up at the deadline")
+        .unwrap_err();
+    assert!(
+        matches!(err, vouch_settlement::SettlementError::Deadline { .. }),
+        "{err}"
+    );
+    let versions = s
+        .journal()
+        .entry_of("late")
+        .unwrap()
+        .unwrap()
+        .versions
+        .len();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        s.journal()
+            .entry_of("late")
+            .unwrap()
+            .unwrap()
+            .versions
+            .len(),
+        versions,
+        "no replacement after the deadline"
+    );
+    assert_eq!(nonce_of(&l1, s.sender()).await, 0, "nothing landed");
+}
