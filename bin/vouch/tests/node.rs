@@ -285,3 +285,72 @@ async fn two_nodes_racing_land_each_epoch_once() {
     );
     devnet.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_right_after_broadcasting_resumes_the_same_transaction() {
+    use alloy::providers::Provider;
+    let _heavy = HEAVY.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = proving_devnet(dir.path(), 3.0).await;
+    let genesis = write_genesis(dir.path(), &devnet);
+    let signer = devnet.anvil.dev_signer(1);
+    let key = format!("{:#x}", signer.to_bytes());
+    let datadir = dir.path().join("node");
+    let args: Vec<String> = vec![
+        "--l1.rpc-url".into(),
+        devnet.anvil.http_url(),
+        "--rollup".into(),
+        devnet.deployment.rollup.to_string(),
+        "--datadir".into(),
+        datadir.display().to_string(),
+        "--genesis".into(),
+        genesis.display().to_string(),
+    ];
+    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
+    let mut first = NodeProcess::spawn(&args, &key);
+    wait_until(
+        "a proof transaction broadcast",
+        Duration::from_secs(180),
+        || async { first.saw("transaction signed and journalled") },
+    )
+    .await;
+    first.kill9();
+    let mut second = NodeProcess::spawn(&args, &key);
+    wait_until(
+        "an epoch proven on L1",
+        Duration::from_secs(180),
+        || async { rollup.provenCheckpointNumber().call().await.unwrap_or(0) > 0 },
+    )
+    .await;
+    second.interrupt();
+    assert!(
+        second.saw("resuming a journalled transaction"),
+        "the restart resumed"
+    );
+    // Every nonce the prover used belongs to exactly one journalled step: nothing was sent
+    // twice with a new nonce, and nothing outside the journal.
+    let sent = devnet
+        .provider
+        .get_transaction_count(signer.address())
+        .await
+        .unwrap();
+    let kv = std::sync::Arc::new(
+        vouch_storage::RocksKv::open(datadir.join("db"), &vouch_settlement::journal::TABLES)
+            .unwrap(),
+    );
+    let journal = vouch_settlement::journal::Journal::new(kv);
+    let mut keys = std::collections::HashSet::new();
+    for nonce in 0..sent {
+        let entry = journal
+            .entry(nonce)
+            .unwrap()
+            .unwrap_or_else(|| panic!("nonce {nonce} used outside the journal"));
+        assert!(
+            keys.insert(entry.key.clone()),
+            "step {} sent twice",
+            entry.key
+        );
+    }
+    assert!(sent >= 4, "a whole epoch submission: {sent} transactions");
+    devnet.stop().await;
+}
