@@ -29,9 +29,11 @@
 //! * [`runner`]: what an agent runs for a job — witnesses rebuilt from the archive and the
 //!   state tree (so witnesses are durable without being copied), proven by the configured
 //!   backend.
-//! * [`publisher`]: the minimal honest submission — in epoch order, once the proven tip
-//!   reaches the range, re-reading the rollup's public values first, one verification session
-//!   and `submitEpochProof`.
+//! * [`publisher`]: in epoch order, once the proven tip reaches the range: re-reads the
+//!   rollup's public values and replays the proof against them first (a doomed proof is never
+//!   sent), then lands the verification session and `submitEpochProof` through
+//!   `vouch_settlement` (journalled nonces, fee bumping, fallbacks); a range another prover
+//!   landed ends superseded.
 //! * [`service`]: the composition root — follower, stream, core loop, agents and publisher
 //!   under one `CancellationToken`, every task tracked.
 //!

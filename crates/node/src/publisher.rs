@@ -1,6 +1,6 @@
-//! The minimal honest submission: publish each ready epoch proof in chain order, re-checking
-//! L1 right before sending. (Fee bumping, nonce ownership and receipt tracking through reorgs
-//! belong to the settlement service that replaces this.)
+//! Publishing: each ready epoch proof in chain order, re-checking L1 right before sending;
+//! every transaction lands through a [`Settlement`] (nonce ownership, fee bumping, receipts
+//! through reorgs, fallbacks).
 
 use crate::model::{Landed, PublishOutcome, PublishRequest};
 use alloy::network::TransactionBuilder;

@@ -34,7 +34,7 @@ pub enum PublisherChoice {
     /// Nobody: sessions stop at "epoch proof ready" (they time out unless someone else lands
     /// the epoch).
     Disabled,
-    /// The minimal EVM submission with this key.
+    /// Publish on the EVM with this key (through `vouch_settlement`).
     Evm {
         /// The prover's key (from a keystore or the environment; never logged).
         signer: PrivateKeySigner,
