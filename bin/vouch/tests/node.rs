@@ -74,6 +74,25 @@ fn write_genesis(dir: &std::path::Path, devnet: &Devnet) -> std::path::PathBuf {
     path
 }
 
+/// `vouch node` flags for `devnet` with its datadir under `dir/name`.
+fn node_args(
+    devnet: &Devnet,
+    dir: &std::path::Path,
+    name: &str,
+    genesis: &std::path::Path,
+) -> Vec<String> {
+    vec![
+        "--l1.rpc-url".into(),
+        devnet.anvil.http_url(),
+        "--rollup".into(),
+        devnet.deployment.rollup.to_string(),
+        "--datadir".into(),
+        dir.join(name).display().to_string(),
+        "--genesis".into(),
+        genesis.display().to_string(),
+    ]
+}
+
 /// A proving devnet for the node tests: 4 s slots, 4-slot epochs, a 2-epoch window.
 async fn proving_devnet(dir: &std::path::Path, tx_rate: f64) -> Devnet {
     Devnet::start(DevnetConfig {
@@ -164,16 +183,7 @@ async fn a_node_killed_mid_epoch_resumes_without_reproving() {
     let devnet = proving_devnet(dir.path(), 5.0).await;
     let genesis = write_genesis(dir.path(), &devnet);
     let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
-    let args: Vec<String> = vec![
-        "--l1.rpc-url".into(),
-        devnet.anvil.http_url(),
-        "--rollup".into(),
-        devnet.deployment.rollup.to_string(),
-        "--datadir".into(),
-        dir.path().join("node").display().to_string(),
-        "--genesis".into(),
-        genesis.display().to_string(),
-    ];
+    let args = node_args(&devnet, dir.path(), "node", &genesis);
     let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
 
     let mut first = NodeProcess::spawn(&args, &key);
@@ -219,21 +229,10 @@ async fn two_nodes_racing_land_each_epoch_once() {
     let dir = tempfile::tempdir().unwrap();
     let devnet = proving_devnet(dir.path(), 3.0).await;
     let genesis = write_genesis(dir.path(), &devnet);
-    let node_args = |name: &str| -> Vec<String> {
-        vec![
-            "--l1.rpc-url".into(),
-            devnet.anvil.http_url(),
-            "--rollup".into(),
-            devnet.deployment.rollup.to_string(),
-            "--datadir".into(),
-            dir.path().join(name).display().to_string(),
-            "--genesis".into(),
-            genesis.display().to_string(),
-        ]
-    };
+
     let key = |i: usize| format!("{:#x}", devnet.anvil.dev_signer(i).to_bytes());
-    let mut a = NodeProcess::spawn(&node_args("a"), &key(1));
-    let mut b = NodeProcess::spawn(&node_args("b"), &key(2));
+    let mut a = NodeProcess::spawn(&node_args(&devnet, dir.path(), "a", &genesis), &key(1));
+    let mut b = NodeProcess::spawn(&node_args(&devnet, dir.path(), "b", &genesis), &key(2));
     let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
     let proven_events = || async {
         let logs = devnet
@@ -296,16 +295,7 @@ async fn a_node_killed_right_after_broadcasting_resumes_the_same_transaction() {
     let signer = devnet.anvil.dev_signer(1);
     let key = format!("{:#x}", signer.to_bytes());
     let datadir = dir.path().join("node");
-    let args: Vec<String> = vec![
-        "--l1.rpc-url".into(),
-        devnet.anvil.http_url(),
-        "--rollup".into(),
-        devnet.deployment.rollup.to_string(),
-        "--datadir".into(),
-        datadir.display().to_string(),
-        "--genesis".into(),
-        genesis.display().to_string(),
-    ];
+    let args = node_args(&devnet, dir.path(), "node", &genesis);
     let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
     let mut first = NodeProcess::spawn(&args, &key);
     wait_until(

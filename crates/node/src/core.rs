@@ -148,6 +148,13 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         self.db.drop_executed_above(to)
     }
 
+    fn live_sessions(&self) -> usize {
+        self.sessions
+            .values()
+            .filter(|s| !s.state.is_terminal())
+            .count()
+    }
+
     /// The sessions, oldest first.
     pub fn sessions(&self) -> Vec<SessionRecord> {
         self.sessions.values().cloned().collect()
@@ -687,11 +694,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             if settled {
                 continue;
             }
-            let live = self
-                .sessions
-                .values()
-                .filter(|s| !s.state.is_terminal())
-                .count();
+            let live = self.live_sessions();
             if live >= self.config.max_pending_sessions {
                 tracing::debug!(epoch, live, "session limit reached; epoch waits");
                 continue;
@@ -784,11 +787,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 "checkpoint {missing} is not registered yet"
             )));
         }
-        let live = self
-            .sessions
-            .values()
-            .filter(|s| !s.state.is_terminal())
-            .count();
+        let live = self.live_sessions();
         if live >= self.config.max_pending_sessions {
             return Err(NodeError::Refused(format!(
                 "{live} sessions are live, the limit is {}",

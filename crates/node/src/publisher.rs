@@ -68,6 +68,24 @@ pub struct EvmPublisher<K: Kv> {
     pub poll: Duration,
 }
 
+/// What a submission's transactions cost.
+#[derive(Default)]
+struct Tally {
+    txs: usize,
+    gas: u64,
+    fee_wei: u128,
+    replacements: u32,
+}
+
+impl Tally {
+    fn add(&mut self, included: &Included) {
+        self.txs += 1;
+        self.gas += included.gas_used;
+        self.fee_wei += included.gas_used as u128 * included.effective_gas_price;
+        self.replacements += included.replacements;
+    }
+}
+
 enum Attempt {
     Done(PublishOutcome),
     Wait,
@@ -163,9 +181,9 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             }
         }
         let deadline = (deadline != u64::MAX).then_some(deadline);
-        let (mut fee_wei, mut replacements) = (0u128, 0u32);
-        let (proof, mut txs, mut gas) = match self.verifier {
-            VerifierMode::InsecureMock => (Bytes::new(), 0usize, 0u64),
+        let mut tally = Tally::default();
+        let proof = match self.verifier {
+            VerifierMode::InsecureMock => Bytes::new(),
             VerifierMode::Plonky3 { epoch_verifier } => {
                 let decoded = match EpochPublicValues::decode(&values) {
                     Ok(v) => v,
@@ -192,7 +210,6 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                 };
                 let (id, calls) =
                     session_calls(self.owner, &values, &headers, &SessionCalldata::from(&cd));
-                let (mut txs, mut gas) = (0, 0);
                 // Too late for every step at the current inclusion rate: do not start.
                 let needed = self.inclusion_seconds(provider).await * (calls.len() as u64 + 1);
                 if deadline.is_some_and(|d| head + needed >= d) {
@@ -213,12 +230,7 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                         )
                         .await
                     {
-                        Ok(included) => {
-                            txs += 1;
-                            gas += included.gas_used;
-                            fee_wei += included.gas_used as u128 * included.effective_gas_price;
-                            replacements += included.replacements;
-                        }
+                        Ok(included) => tally.add(&included),
                         Err(attempt) => return attempt,
                     }
                 }
@@ -227,7 +239,7 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                     trace_root: cd.trace_root,
                     costs: Vec::new(),
                 };
-                (session.gateway_proof(), txs, gas)
+                session.gateway_proof()
             }
         };
         let submit = Rollup::submitEpochProofCall {
@@ -249,18 +261,15 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             .await
         {
             Ok(included) => {
-                txs += 1;
-                gas += included.gas_used;
-                fee_wei += included.gas_used as u128 * included.effective_gas_price;
-                replacements += included.replacements;
+                tally.add(&included);
                 Attempt::Done(PublishOutcome::Published(Landed {
                     l1_block: included.block,
                     l1_timestamp: included.timestamp,
                     tx: included.tx,
-                    gas,
-                    txs,
-                    fee_wei,
-                    replacements,
+                    gas: tally.gas,
+                    txs: tally.txs,
+                    fee_wei: tally.fee_wei,
+                    replacements: tally.replacements,
                 }))
             }
             Err(attempt) => attempt,
