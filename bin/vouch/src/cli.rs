@@ -93,6 +93,10 @@ pub struct NodeArgs {
     /// Prove but do not publish.
     #[arg(long)]
     pub no_publish: bool,
+    /// Publish as a dry run: simulate every transaction (`eth_simulateV1`) and log the gas and
+    /// fee estimate instead of sending.
+    #[arg(long)]
+    pub dry_run: bool,
     /// The rollup uses the INSECURE mock verifier (publish empty proofs).
     #[arg(long)]
     pub insecure_mock_verifier: bool,

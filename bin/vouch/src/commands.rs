@@ -173,6 +173,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         publisher: vouch_node::PublisherChoice::Evm {
             signer: devnet.anvil.dev_signer(1),
             verifier: Some(verifier),
+            dry_run: false,
         },
         poll_interval: Duration::from_millis(250),
     })

@@ -112,6 +112,7 @@ pub fn config(args: &NodeArgs) -> Result<NodeConfig> {
             verifier: args
                 .insecure_mock_verifier
                 .then_some(VerifierMode::InsecureMock),
+            dry_run: args.dry_run,
         }
     };
     Ok(NodeConfig {

@@ -688,6 +688,8 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                         // removes it (the proven tip moving back below it) publishes the epoch
                         // again.
                         SessionState::Completed | SessionState::Superseded => !s.reverted,
+                        // A dry run estimates each checkpoint set once.
+                        SessionState::Estimated => true,
                         _ => false,
                     }
             });
@@ -830,6 +832,17 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             }
             PublishOutcome::TimedOut(r) => self.end_session(id, SessionState::TimedOut, Some(r))?,
             PublishOutcome::Failed(r) => self.end_session(id, SessionState::Failed, Some(r))?,
+            PublishOutcome::DryRun {
+                txs,
+                gas,
+                max_fee_wei,
+            } => self.end_session(
+                id,
+                SessionState::Estimated,
+                Some(format!(
+                    "dry run: {txs} transactions, {gas} gas, at most {max_fee_wei} wei"
+                )),
+            )?,
         }
         self.reconcile()
     }

@@ -138,6 +138,8 @@ pub enum SessionState {
     Cancelled,
     /// Its submission window closed.
     TimedOut,
+    /// Publishing ran as a dry run: estimated, not sent (the estimate is in the reason).
+    Estimated,
 }
 
 impl SessionState {
@@ -246,4 +248,13 @@ pub enum PublishOutcome {
     TimedOut(String),
     /// Refused before sending, or reverted.
     Failed(String),
+    /// Dry run: what publishing would cost; nothing was sent.
+    DryRun {
+        /// Transactions.
+        txs: usize,
+        /// Gas of all of them (simulated).
+        gas: u64,
+        /// Upper bound of the fees at the current max fee per gas (wei).
+        max_fee_wei: u128,
+    },
 }

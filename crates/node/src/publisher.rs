@@ -7,6 +7,7 @@ use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, keccak256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
+use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
 use alloy::sol_types::SolCall;
 use std::future::Future;
 use std::pin::Pin;
@@ -66,6 +67,8 @@ pub struct EvmPublisher<K: Kv> {
     pub archive: Archive<K>,
     /// Re-check period while waiting for the proven tip.
     pub poll: Duration,
+    /// Estimate gas and fees (simulating every transaction) instead of sending.
+    pub dry_run: bool,
 }
 
 /// What a submission's transactions cost.
@@ -181,7 +184,9 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             }
         }
         let deadline = (deadline != u64::MAX).then_some(deadline);
-        let mut tally = Tally::default();
+        // Every transaction of the submission, in order: the verification session's, then
+        // `submitEpochProof`.
+        let mut steps: Vec<(String, Address, Vec<u8>)> = Vec::new();
         let proof = match self.verifier {
             VerifierMode::InsecureMock => Bytes::new(),
             VerifierMode::Plonky3 { epoch_verifier } => {
@@ -210,36 +215,17 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                 };
                 let (id, calls) =
                     session_calls(self.owner, &values, &headers, &SessionCalldata::from(&cd));
-                // Too late for every step at the current inclusion rate: do not start.
-                let needed = self.inclusion_seconds(provider).await * (calls.len() as u64 + 1);
-                if deadline.is_some_and(|d| head + needed >= d) {
-                    return Attempt::Done(PublishOutcome::TimedOut(format!(
-                        "{} transactions need about {needed} s of L1 time, the deadline is in {} s",
-                        calls.len() + 1,
-                        deadline.unwrap_or(head).saturating_sub(head)
-                    )));
-                }
-                for (step, input) in calls {
-                    match self
-                        .land(
-                            provider,
-                            &key(&step),
-                            epoch_verifier,
-                            input.into(),
-                            deadline,
-                        )
-                        .await
-                    {
-                        Ok(included) => tally.add(&included),
-                        Err(attempt) => return attempt,
-                    }
-                }
-                let session = Session {
+                steps.extend(
+                    calls
+                        .into_iter()
+                        .map(|(step, input)| (step, epoch_verifier, input)),
+                );
+                Session {
                     id,
                     trace_root: cd.trace_root,
                     costs: Vec::new(),
-                };
-                session.gateway_proof()
+                }
+                .gateway_proof()
             }
         };
         let submit = Rollup::submitEpochProofCall {
@@ -250,29 +236,92 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             proof,
         }
         .abi_encode();
-        match self
-            .land(
-                provider,
-                &key("submit"),
-                self.rollup,
-                submit.into(),
-                deadline,
-            )
-            .await
-        {
-            Ok(included) => {
-                tally.add(&included);
-                Attempt::Done(PublishOutcome::Published(Landed {
-                    l1_block: included.block,
-                    l1_timestamp: included.timestamp,
-                    tx: included.tx,
-                    gas: tally.gas,
-                    txs: tally.txs,
-                    fee_wei: tally.fee_wei,
-                    replacements: tally.replacements,
-                }))
+        steps.push(("submit".into(), self.rollup, submit));
+        if self.dry_run {
+            return Attempt::Done(self.estimate(provider, &steps).await);
+        }
+        // Too late for every step at the current inclusion rate: do not start.
+        let needed = self.inclusion_seconds(provider).await * steps.len() as u64;
+        if deadline.is_some_and(|d| head + needed >= d) {
+            return Attempt::Done(PublishOutcome::TimedOut(format!(
+                "{} transactions need about {needed} s of L1 time, the deadline is in {} s",
+                steps.len(),
+                deadline.unwrap_or(head).saturating_sub(head)
+            )));
+        }
+        let mut tally = Tally::default();
+        let mut last = None;
+        for (step, to, input) in steps {
+            match self
+                .land(provider, &key(&step), to, input.into(), deadline)
+                .await
+            {
+                Ok(included) => {
+                    tally.add(&included);
+                    last = Some(included);
+                }
+                Err(attempt) => return attempt,
             }
-            Err(attempt) => attempt,
+        }
+        let included = last.expect("a submission has at least submitEpochProof");
+        Attempt::Done(PublishOutcome::Published(Landed {
+            l1_block: included.block,
+            l1_timestamp: included.timestamp,
+            tx: included.tx,
+            gas: tally.gas,
+            txs: tally.txs,
+            fee_wei: tally.fee_wei,
+            replacements: tally.replacements,
+        }))
+    }
+
+    /// Dry run: the submission's transactions simulated in order on top of the latest block
+    /// (`eth_simulateV1`, state carried from one to the next), their gas summed and priced at
+    /// the current fee estimate. Nothing is signed or sent.
+    async fn estimate(
+        &self,
+        provider: &DynProvider,
+        steps: &[(String, Address, Vec<u8>)],
+    ) -> PublishOutcome {
+        let calls: Vec<TransactionRequest> = steps
+            .iter()
+            .map(|(_, to, input)| {
+                TransactionRequest::default()
+                    .with_from(self.owner)
+                    .with_to(*to)
+                    .with_input(Bytes::from(input.clone()))
+                    .with_gas_limit(MAX_TX_GAS)
+            })
+            .collect();
+        let payload = SimulatePayload {
+            block_state_calls: vec![SimBlock {
+                block_overrides: None,
+                state_overrides: None,
+                calls,
+            }],
+            ..SimulatePayload::default()
+        };
+        let blocks = match provider.simulate(&payload).await {
+            Ok(b) => b,
+            Err(e) => return PublishOutcome::Failed(format!("dry run: simulation failed: {e}")),
+        };
+        let results: Vec<_> = blocks.iter().flat_map(|b| b.calls.iter()).collect();
+        for ((step, _, _), result) in steps.iter().zip(&results) {
+            if !result.status {
+                let reason = decode_revert(&result.return_data)
+                    .unwrap_or_else(|| format!("{:?}", result.error));
+                return PublishOutcome::Failed(format!("dry run: {step} would revert: {reason}"));
+            }
+        }
+        let gas: u64 = results.iter().map(|r| r.gas_used).sum();
+        let max_fee = provider
+            .estimate_eip1559_fees()
+            .await
+            .map_or(0, |f| f.max_fee_per_gas);
+        PublishOutcome::DryRun {
+            txs: steps.len(),
+            gas,
+            max_fee_wei: gas as u128 * max_fee,
         }
     }
 

@@ -40,6 +40,8 @@ pub enum PublisherChoice {
         signer: PrivateKeySigner,
         /// `None`: the Plonky3 verifier found through the rollup's gateway.
         verifier: Option<VerifierMode>,
+        /// Estimate gas and fees instead of sending.
+        dry_run: bool,
     },
 }
 
@@ -280,7 +282,12 @@ impl NodeHandle {
 
         let (publish_tx, publish_rx) = mpsc::unbounded_channel();
         let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
-        if let PublisherChoice::Evm { signer, verifier } = &config.publisher {
+        if let PublisherChoice::Evm {
+            signer,
+            verifier,
+            dry_run,
+        } = &config.publisher
+        {
             let owner = signer.address();
             let providers = l1_urls
                 .iter()
@@ -318,6 +325,7 @@ impl NodeHandle {
                 verifier,
                 archive: archive.clone(),
                 poll: config.poll_interval,
+                dry_run: *dry_run,
             };
             tracker.spawn(
                 publish_loop(publisher, publish_rx, outcome_tx, cancel.child_token())

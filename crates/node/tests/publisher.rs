@@ -80,6 +80,7 @@ async fn setup() -> Setup {
         verifier: VerifierMode::InsecureMock,
         archive,
         poll: Duration::from_millis(100),
+        dry_run: false,
     };
     Setup {
         anvil,
@@ -162,4 +163,38 @@ async fn a_range_another_prover_landed_is_superseded_without_sending() {
         "{outcome:?}"
     );
     assert_eq!(sent_by(&s).await, 0, "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_estimates_and_sends_nothing() {
+    let mut s = setup().await;
+    s.publisher.dry_run = true;
+    let outcome = tokio::time::timeout(Duration::from_secs(60), s.publisher.publish(&request(2)))
+        .await
+        .unwrap();
+    match outcome {
+        PublishOutcome::DryRun {
+            txs,
+            gas,
+            max_fee_wei,
+        } => {
+            assert_eq!(txs, 1);
+            assert!(
+                gas > 21_000,
+                "submitEpochProof costs more than a transfer: {gas}"
+            );
+            assert!(max_fee_wei > 0);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sent_by(&s).await, 0, "nothing sent");
+    assert_eq!(
+        s.l1.rollup().provenCheckpointNumber().call().await.unwrap(),
+        0
+    );
+    // A doomed range is still refused (by the simulation's revert or the statement check).
+    assert!(matches!(
+        s.publisher.publish(&request(3)).await,
+        PublishOutcome::Failed(_)
+    ));
 }
