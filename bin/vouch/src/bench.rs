@@ -269,14 +269,7 @@ pub async fn register(checkpoints: usize, json_out: bool) -> Result<()> {
             let mut events: Vec<RollupEvent> = w
                 .deposits
                 .iter()
-                .map(|d| {
-                    RollupEvent::Deposit(ArchivedDeposit {
-                        index: d.queue_index,
-                        recipient: d.recipient,
-                        amount: d.amount,
-                        l1_block: number,
-                    })
-                })
+                .map(|d| RollupEvent::Deposit(ArchivedDeposit::of(d, number)))
                 .collect();
             events.push(RollupEvent::Proposed(Box::new(
                 ArchivedCheckpoint::from_l1(

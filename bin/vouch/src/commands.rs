@@ -228,7 +228,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
             let last_block = devnet
                 .provider
                 .get_block_by_number(
-                    vouch_archiver_l1_block(&status, s.to())
+                    checkpoint_l1_block(&status, s.to())
                         .unwrap_or_default()
                         .into(),
                 )
@@ -334,7 +334,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
 }
 
 /// The L1 block a registered checkpoint landed in, from the node's snapshot.
-fn vouch_archiver_l1_block(status: &vouch_node::service::NodeStatus, number: u64) -> Option<u64> {
+fn checkpoint_l1_block(status: &vouch_node::service::NodeStatus, number: u64) -> Option<u64> {
     status
         .checkpoints
         .iter()

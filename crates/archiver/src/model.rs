@@ -84,6 +84,27 @@ pub struct ArchivedDeposit {
     pub l1_block: u64,
 }
 
+impl ArchivedDeposit {
+    /// The record of `deposit`, queued in L1 block `l1_block`.
+    pub fn of(deposit: &vouch_rollup::tx::Deposit, l1_block: u64) -> Self {
+        Self {
+            index: deposit.queue_index,
+            recipient: deposit.recipient,
+            amount: deposit.amount,
+            l1_block,
+        }
+    }
+
+    /// The deposit as the STF consumes it.
+    pub fn to_deposit(&self) -> vouch_rollup::tx::Deposit {
+        vouch_rollup::tx::Deposit {
+            queue_index: self.index,
+            recipient: self.recipient,
+            amount: self.amount,
+        }
+    }
+}
+
 /// An accepted epoch proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchivedProof {

@@ -11,13 +11,13 @@ use crate::model::{
     SessionRecord, SessionState, epoch_job,
 };
 use crate::runner::JobInput;
-use crate::startup::{epoch_fully_proven, proven_tip, seed};
+use crate::startup::{proven_tip, seed};
 use alloy::primitives::B256;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 use tracing::{info, info_span, warn};
 use vouch_archiver::{Archive, ArchivedCheckpoint, ChainEvent, L2BlockSource};
-use vouch_broker::{JobSpec, JobState, ProvingBroker};
+use vouch_broker::{JobSpec, JobState, ProvingBroker, now_ms};
 use vouch_primitives::{CheckpointNumber, EpochNumber, L1RollupConstants, Slot};
 use vouch_rollup::genesis::GenesisRoots;
 use vouch_rollup::state::VersionedStore;
@@ -51,10 +51,6 @@ pub struct NodeCore<K: Kv, S: VersionedStore> {
     store: CheckpointStore,
     sessions: BTreeMap<u64, SessionRecord>,
     outbox: Vec<PublishRequest>,
-}
-
-fn now_ms() -> u64 {
-    vouch_broker::now_ms()
 }
 
 impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
@@ -656,6 +652,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         let Some(synced) = synced else {
             return Ok(());
         };
+        let proven = self.archive.tips()?.proven;
         let epochs: BTreeSet<u64> = self.store.iter().map(|r| r.epoch).collect();
         for epoch in epochs {
             let e = EpochNumber(epoch);
@@ -670,10 +667,14 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 .sessions
                 .values()
                 .any(|s| s.epoch == epoch && s.kind == SessionKind::Full && !s.state.is_terminal());
-            if live_full || epoch_fully_proven(&self.archive, e)? {
+            if live_full {
                 continue;
             }
             let on_chain = self.archive.checkpoints_of_epoch(e)?;
+            // The epoch is over on L1, so it is fully proven once its last checkpoint is.
+            if on_chain.last().is_some_and(|c| c.number <= proven) {
+                continue;
+            }
             let members: Vec<CheckpointId> = on_chain.iter().map(CheckpointId::of).collect();
             if members.is_empty() || members.iter().any(|m| self.store.get(m).is_none()) {
                 continue;

@@ -85,31 +85,35 @@ impl<K: Kv> NodeDb<K> {
             }
             Some(bytes) => {
                 let stored: Identity = decode(&bytes, || "datadir identity".into())?;
-                let mut diffs = Vec::new();
-                if stored.l1_chain_id != identity.l1_chain_id {
-                    diffs.push(format!(
-                        "L1 chain id {} (datadir) vs {} (configured)",
-                        stored.l1_chain_id, identity.l1_chain_id
-                    ));
-                }
-                if stored.rollup != identity.rollup {
-                    diffs.push(format!(
-                        "rollup {} (datadir) vs {} (configured)",
-                        stored.rollup, identity.rollup
-                    ));
-                }
-                if stored.l2_chain_id != identity.l2_chain_id {
-                    diffs.push(format!(
-                        "L2 chain id {} (datadir) vs {} (configured)",
-                        stored.l2_chain_id, identity.l2_chain_id
-                    ));
-                }
-                if stored.genesis_archive != identity.genesis_archive {
-                    diffs.push(format!(
-                        "genesis archive {} (datadir) vs {} (configured)",
-                        stored.genesis_archive, identity.genesis_archive
-                    ));
-                }
+                let fields = [
+                    (
+                        "L1 chain id",
+                        stored.l1_chain_id.to_string(),
+                        identity.l1_chain_id.to_string(),
+                    ),
+                    (
+                        "rollup",
+                        stored.rollup.to_string(),
+                        identity.rollup.to_string(),
+                    ),
+                    (
+                        "L2 chain id",
+                        stored.l2_chain_id.to_string(),
+                        identity.l2_chain_id.to_string(),
+                    ),
+                    (
+                        "genesis archive",
+                        stored.genesis_archive.to_string(),
+                        identity.genesis_archive.to_string(),
+                    ),
+                ];
+                let diffs: Vec<String> = fields
+                    .iter()
+                    .filter(|(_, datadir, configured)| datadir != configured)
+                    .map(|(what, datadir, configured)| {
+                        format!("{what} {datadir} (datadir) vs {configured} (configured)")
+                    })
+                    .collect();
                 if diffs.is_empty() {
                     Ok(())
                 } else {

@@ -7,6 +7,7 @@
 
 use crate::NodeError;
 use crate::db::Executed;
+use vouch_archiver::model::ArchivedDeposit;
 use vouch_archiver::{ArchivedCheckpoint, L2BlockSource};
 use vouch_primitives::{BlockNumber, CheckpointNumber};
 use vouch_prover::circuit::CheckpointWitness;
@@ -46,12 +47,8 @@ pub fn execute<S: VersionedStore>(
     };
     let deposits: Vec<Deposit> = source
         .deposits(checkpoint.deposit_start, checkpoint.deposit_count)?
-        .into_iter()
-        .map(|d| Deposit {
-            queue_index: d.index,
-            recipient: d.recipient,
-            amount: d.amount,
-        })
+        .iter()
+        .map(ArchivedDeposit::to_deposit)
         .collect();
     let previous_archive = match Digest::from_b256(&checkpoint.previous_archive) {
         Ok(d) => d,

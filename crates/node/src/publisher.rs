@@ -52,11 +52,8 @@ pub enum VerifierMode {
 pub struct EvmPublisher<K: Kv> {
     /// Lands the transactions (journalled nonces, fee bumping, fallbacks).
     pub settlement: std::sync::Arc<dyn Settlement>,
-    /// Read providers, one per L1 RPC URL: the first is primary, the next
-    /// is tried after a failed attempt.
-    pub providers: Vec<DynProvider>,
-    /// Which one is in use.
-    pub current: std::sync::atomic::AtomicUsize,
+    /// Reads: the L1 RPC URLs, primary first; the next is used after a failed attempt.
+    pub reads: vouch_settlement::rpc::Fallback,
     /// The prover's address.
     pub owner: Address,
     /// The rollup.
@@ -115,21 +112,9 @@ impl<K: Kv + 'static> EvmPublisher<K> {
         self.archive.l1_constants()
     }
 
-    fn provider(&self) -> &DynProvider {
-        let i = self.current.load(std::sync::atomic::Ordering::Relaxed);
-        &self.providers[i % self.providers.len()]
-    }
-
-    fn rotate(&self) {
-        if self.providers.len() > 1 {
-            self.current
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-
     async fn attempt(&self, r: &PublishRequest) -> Attempt {
         let failed = |m: String| Attempt::Done(PublishOutcome::Failed(m));
-        let provider = self.provider();
+        let provider = self.reads.current();
         let rollup = Rollup::new(self.rollup, provider);
         let head = match provider.get_block_by_number(Default::default()).await {
             Ok(Some(b)) => b.header.timestamp,
@@ -253,7 +238,7 @@ impl<K: Kv + 'static> EvmPublisher<K> {
         let mut last = None;
         for (step, to, input) in steps {
             match self
-                .land(provider, &key(&step), to, input.into(), deadline)
+                .land(provider, &key(&step), r.to, to, input.into(), deadline)
                 .await
             {
                 Ok(included) => {
@@ -331,15 +316,11 @@ impl<K: Kv + 'static> EvmPublisher<K> {
         &self,
         provider: &DynProvider,
         key: &str,
+        range_end: u64,
         to: Address,
         input: Bytes,
         deadline: Option<u64>,
     ) -> Result<Included, Attempt> {
-        let lost_race = |proven: u64, why: String| {
-            Attempt::Done(PublishOutcome::Superseded(format!(
-                "lost the race: the proven tip is {proven} ({why})"
-            )))
-        };
         if !self.settlement.is_journalled(key) {
             let call = TransactionRequest::default()
                 .with_from(self.owner)
@@ -351,11 +332,11 @@ impl<K: Kv + 'static> EvmPublisher<K> {
                     .and_then(|r| r.as_revert_data())
                     .and_then(|d| decode_revert(&d))
                     .unwrap_or_else(|| e.to_string());
-                let proven = self.proven(provider).await;
-                if proven.is_some_and(|p| p >= self.range_end(key)) {
-                    return Err(lost_race(proven.unwrap_or(0), reason));
-                }
-                return Err(Attempt::Transient(format!("{key} would revert: {reason}")));
+                return Err(self
+                    .lost_race_or(provider, range_end, reason, |r| {
+                        Attempt::Transient(format!("{key} would revert: {r}"))
+                    })
+                    .await);
             }
         }
         let intent = TxIntent {
@@ -370,15 +351,13 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             Err(SettlementError::Deadline { deadline, now }) => Err(Attempt::Done(
                 PublishOutcome::TimedOut(format!("deadline {deadline} passed at L1 time {now}")),
             )),
-            Err(SettlementError::Reverted { tx, reason }) => {
-                let proven = self.proven(provider).await;
-                if proven.is_some_and(|p| p >= self.range_end(key)) {
-                    return Err(lost_race(proven.unwrap_or(0), reason));
-                }
-                Err(Attempt::Done(PublishOutcome::Failed(format!(
-                    "{key}: transaction {tx} reverted: {reason}"
-                ))))
-            }
+            Err(SettlementError::Reverted { tx, reason }) => Err(self
+                .lost_race_or(provider, range_end, reason, |r| {
+                    Attempt::Done(PublishOutcome::Failed(format!(
+                        "{key}: transaction {tx} reverted: {r}"
+                    )))
+                })
+                .await),
             Err(e) => Err(Attempt::Transient(format!("{key}: {e}"))),
         }
     }
@@ -407,11 +386,21 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             .ok()
     }
 
-    /// The range end named in a step key (`… checkpoints a..=b step`).
-    fn range_end(&self, key: &str) -> u64 {
-        key.split_whitespace()
-            .find_map(|w| w.split_once("..=").and_then(|(_, b)| b.parse().ok()))
-            .unwrap_or(u64::MAX)
+    /// A revert once the proven tip reached `range_end` is a lost race (another prover landed
+    /// the range first); any other revert is `other(reason)`.
+    async fn lost_race_or(
+        &self,
+        provider: &DynProvider,
+        range_end: u64,
+        reason: String,
+        other: impl FnOnce(String) -> Attempt,
+    ) -> Attempt {
+        match self.proven(provider).await {
+            Some(proven) if proven >= range_end => Attempt::Done(PublishOutcome::Superseded(
+                format!("lost the race: the proven tip is {proven} ({reason})"),
+            )),
+            _ => other(reason),
+        }
     }
 }
 
@@ -434,7 +423,7 @@ impl<K: Kv + 'static> Publisher for EvmPublisher<K> {
                     }
                     Attempt::Wait => {}
                     Attempt::Transient(e) => {
-                        self.rotate();
+                        self.reads.rotate();
                         warn!(session = request.session, epoch = request.epoch, error = %e, "publishing attempt failed; retrying while the window is open");
                     }
                 }

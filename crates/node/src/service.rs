@@ -95,7 +95,7 @@ pub struct NodeHandle {
     cancel: CancellationToken,
     tracker: TaskTracker,
     started: std::time::Instant,
-    resumed_ms: Arc<Mutex<Option<u64>>>,
+    resumed_ms: Arc<std::sync::OnceLock<u64>>,
 }
 
 /// Forwards stream events to the core loop and waits for its verdict, so the stream's cursor
@@ -289,17 +289,8 @@ impl NodeHandle {
         } = &config.publisher
         {
             let owner = signer.address();
-            let providers = l1_urls
-                .iter()
-                .map(|u| {
-                    Ok(ProviderBuilder::new()
-                        .connect_http(
-                            u.parse()
-                                .map_err(|e| NodeError::Config(format!("L1 URL {u}: {e}")))?,
-                        )
-                        .erased())
-                })
-                .collect::<Result<Vec<_>, NodeError>>()?;
+            let reads = vouch_settlement::rpc::Fallback::new(&l1_urls)
+                .map_err(|e| NodeError::Config(e.to_string()))?;
             let verifier = match verifier {
                 Some(v) => *v,
                 None => discover_verifier(&read_provider, config.rollup).await?,
@@ -318,8 +309,7 @@ impl NodeHandle {
             .map_err(|e| NodeError::Config(e.to_string()))?;
             let publisher = EvmPublisher {
                 settlement: Arc::new(settlement),
-                providers,
-                current: Default::default(),
+                reads,
                 owner,
                 rollup: config.rollup,
                 verifier,
@@ -336,7 +326,7 @@ impl NodeHandle {
         }
 
         let status = Arc::new(Mutex::new(NodeStatus::default()));
-        let resumed_ms = Arc::new(Mutex::new(None));
+        let resumed_ms = Arc::new(std::sync::OnceLock::new());
         tracker.spawn(
             core_loop(
                 core,
@@ -381,7 +371,7 @@ impl NodeHandle {
 
     /// Milliseconds from start until the core first reconciled (resumed its work).
     pub fn resumed_after_ms(&self) -> Option<u64> {
-        *self.resumed_ms.lock().unwrap_or_else(|p| p.into_inner())
+        self.resumed_ms.get().copied()
     }
 
     /// Requests a (partial) proof of `epoch` up to checkpoint `to`; returns the session id.
@@ -486,7 +476,7 @@ async fn core_loop<
     status: Arc<Mutex<NodeStatus>>,
     cancel: CancellationToken,
     started: std::time::Instant,
-    resumed_ms: Arc<Mutex<Option<u64>>>,
+    resumed_ms: Arc<std::sync::OnceLock<u64>>,
 ) {
     let mut broker_changes = core.broker.subscribe();
     // Reconcile after changes (new checkpoints, finished jobs) at most every 200 ms, and at
@@ -534,16 +524,13 @@ async fn core_loop<
         if let Err(e) = result {
             error!(error = %e, "node step failed; it is retried on the next event or tick");
         }
-        {
-            let mut resumed = resumed_ms.lock().unwrap_or_else(|p| p.into_inner());
-            if resumed.is_none() {
-                let ms = started.elapsed().as_millis() as u64;
-                *resumed = Some(ms);
-                info!(
-                    resumed_after_ms = ms,
-                    "node resumed: state loaded, first step done"
-                );
-            }
+        if resumed_ms.get().is_none() {
+            let ms = started.elapsed().as_millis() as u64;
+            let _ = resumed_ms.set(ms);
+            info!(
+                resumed_after_ms = ms,
+                "node resumed: state loaded, first step done"
+            );
         }
         for request in core.take_publish_requests() {
             let _ = publish.send(request);

@@ -11,7 +11,7 @@
 //! regardless; the seed only decides which ones get provers.
 
 use vouch_archiver::{ArchiveError, L2BlockSource};
-use vouch_primitives::{CheckpointNumber, EpochNumber};
+use vouch_primitives::CheckpointNumber;
 
 /// Where proving starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,19 +81,6 @@ pub fn proven_tip(source: &dyn L2BlockSource) -> Result<Option<ProvenTip>, Archi
         epoch_first,
         is_epoch_last: next_in_later_epoch || epoch_over,
     }))
-}
-
-/// Whether `epoch` is fully proven: its last checkpoint is proven and the epoch is over.
-pub fn epoch_fully_proven(
-    source: &dyn L2BlockSource,
-    epoch: EpochNumber,
-) -> Result<bool, ArchiveError> {
-    let tips = source.tips()?;
-    let over = source
-        .synced_l2_slot()?
-        .is_some_and(|s| source.l1_constants().epoch_at_slot(s) > epoch);
-    let last = source.checkpoints_of_epoch(epoch)?.last().map(|c| c.number);
-    Ok(over && last.is_some_and(|n| n <= tips.proven))
 }
 
 #[cfg(test)]

@@ -220,14 +220,7 @@ impl Harness {
         let mut events: Vec<RollupEvent> = w
             .deposits
             .iter()
-            .map(|d| {
-                RollupEvent::Deposit(ArchivedDeposit {
-                    index: d.queue_index,
-                    recipient: d.recipient,
-                    amount: d.amount,
-                    l1_block: self.l1,
-                })
-            })
+            .map(|d| RollupEvent::Deposit(ArchivedDeposit::of(d, self.l1)))
             .collect();
         let mut cp = archived(w, self.l1);
         tamper(&mut cp);

@@ -69,12 +69,7 @@ async fn setup() -> Setup {
     .unwrap();
     let publisher = EvmPublisher {
         settlement: Arc::new(settlement),
-        providers: vec![
-            ProviderBuilder::new()
-                .connect_http(anvil.http_url().parse().unwrap())
-                .erased(),
-        ],
-        current: Default::default(),
+        reads: vouch_settlement::rpc::Fallback::new(&[anvil.http_url()]).unwrap(),
         owner: prover,
         rollup: l1.address(),
         verifier: VerifierMode::InsecureMock,

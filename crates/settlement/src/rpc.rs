@@ -40,6 +40,17 @@ impl Fallback {
         })
     }
 
+    /// The provider in use.
+    pub fn current(&self) -> &DynProvider {
+        let i = self.current.load(Ordering::Relaxed) % self.providers.len();
+        &self.providers[i].1
+    }
+
+    /// Moves to the next URL (after a failure the caller handles itself).
+    pub fn rotate(&self) {
+        self.current.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Runs `call` against the current provider, rotating and backing off on errors.
     pub async fn call<T, E: std::fmt::Display, F, Fut>(
         &self,
@@ -60,7 +71,7 @@ impl Fallback {
                 Err(e) => {
                     warn!(what, url, attempt, error = %e, "L1 call failed; trying the next URL");
                     errors.push(format!("{url}: {e}"));
-                    self.current.fetch_add(1, Ordering::Relaxed);
+                    self.rotate();
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
