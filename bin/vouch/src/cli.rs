@@ -49,57 +49,294 @@ pub enum Command {
     /// Benchmarks, printed as JSON.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// A running node's status: sync, tips, sessions, broker, publishing.
+    Status(ClientArgs),
+    /// A running node's sessions, newest first.
+    Sessions(SessionsArgs),
+    /// Ask a running node to prove (part of) an epoch now (JWT).
+    Prove(ProveArgs),
+    /// Withdraw a session (JWT).
+    Cancel(CancelArgs),
+    /// Pause or resume publishing (JWT).
+    Publishing(PublishingArgs),
+    /// Save an epoch's (or a checkpoint's) proof from a running node.
+    Proof(ProofArgs),
+    /// Configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
 
-/// `vouch node`.
+/// `vouch node`. Every option can also come from the TOML file (`--config`; `vouch config
+/// example` prints one) and from its `VOUCH_*` variable; flags win over both.
 #[derive(Debug, Args)]
 pub struct NodeArgs {
-    /// L1 JSON-RPC URL; repeat for fallbacks (the first is primary).
-    #[arg(long = "l1.rpc-url", env = "VOUCH_L1_RPC_URL", value_parser = parse_rpc_url, value_delimiter = ',', required = true)]
+    /// TOML configuration file.
+    #[arg(long, env = "VOUCH_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+    /// L1 JSON-RPC URL; repeat or comma-separate for fallbacks (the first is primary).
+    /// [config: l1.rpc_urls; required]
+    #[arg(long = "l1.rpc-url", env = "VOUCH_L1_RPC_URL", value_parser = parse_rpc_url, value_delimiter = ',')]
     pub l1_rpc_urls: Vec<Url>,
-    /// L1 block the rollup was deployed at (following starts there).
-    #[arg(
-        long = "l1.start-block",
-        env = "VOUCH_L1_START_BLOCK",
-        default_value_t = 0
-    )]
-    pub l1_start_block: u64,
-    /// The `Rollup` contract.
+    /// L1 block the rollup was deployed at (following starts there). [config: l1.start_block;
+    /// default: 0]
+    #[arg(long = "l1.start-block", env = "VOUCH_L1_START_BLOCK")]
+    pub l1_start_block: Option<u64>,
+    /// The `Rollup` contract. [config: rollup; required]
     #[arg(long, env = "VOUCH_ROLLUP")]
-    pub rollup: Address,
+    pub rollup: Option<Address>,
     /// Data directory (created if missing; a datadir of another deployment is refused).
-    #[arg(long, env = "VOUCH_DATADIR", default_value = ".vouch")]
-    pub datadir: std::path::PathBuf,
+    /// [config: datadir; default: .vouch]
+    #[arg(long, env = "VOUCH_DATADIR")]
+    pub datadir: Option<std::path::PathBuf>,
     /// The L2 genesis: JSON `{"l2_chain_id": N, "accounts": [{"owner": "0x…", "balance": N}]}`
-    /// (`vouch devnet` writes one to its datadir).
+    /// (`vouch devnet` writes one to its datadir). [config: genesis; required]
     #[arg(long, env = "VOUCH_GENESIS")]
-    pub genesis: std::path::PathBuf,
+    pub genesis: Option<std::path::PathBuf>,
     /// Proving backend: `plonky3`, or `insecure-fake` (proves nothing; development only).
-    #[arg(long, env = "VOUCH_BACKEND", default_value = "plonky3")]
-    pub backend: String,
-    /// Local proving agents (default: one per two cores; each proof uses every core).
+    /// [config: prover.backend; default: plonky3]
+    #[arg(long, env = "VOUCH_BACKEND")]
+    pub backend: Option<String>,
+    /// Local proving agents. [config: prover.agents; default: one per two cores]
     #[arg(long, env = "VOUCH_AGENTS")]
     pub agents: Option<usize>,
-    /// Live epoch sessions at most.
-    #[arg(long, default_value_t = 10)]
-    pub max_pending_sessions: usize,
+    /// Live epoch sessions at most. [config: prover.max_pending_sessions; default: 10]
+    #[arg(long, env = "VOUCH_MAX_PENDING_SESSIONS")]
+    pub max_pending_sessions: Option<usize>,
     /// Encrypted keystore (Web3 secret storage) of the prover's L1 key. Without it the key is
-    /// read from `VOUCH_PROVER_KEY`; never from a flag.
+    /// read from `VOUCH_PROVER_KEY`; never from a flag. [config: prover.keystore]
     #[arg(long, env = "VOUCH_PROVER_KEYSTORE")]
     pub prover_keystore: Option<std::path::PathBuf>,
-    /// File holding the keystore's password.
+    /// File holding the keystore's password. [config: prover.keystore_password_file]
     #[arg(long, env = "VOUCH_PROVER_KEYSTORE_PASSWORD_FILE")]
     pub prover_keystore_password_file: Option<std::path::PathBuf>,
-    /// Prove but do not publish.
+    /// Prove but do not publish. [config: publisher.enabled = false]
     #[arg(long)]
     pub no_publish: bool,
     /// Publish as a dry run: simulate every transaction (`eth_simulateV1`) and log the gas and
-    /// fee estimate instead of sending.
+    /// fee estimate instead of sending. [config: publisher.dry_run; default: false]
     #[arg(long)]
     pub dry_run: bool,
     /// The rollup uses the INSECURE mock verifier (publish empty proofs).
+    /// [config: publisher.insecure_mock_verifier; default: false]
     #[arg(long)]
     pub insecure_mock_verifier: bool,
+    /// Admin servers.
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+/// Flags of the admin JSON-RPC and metrics servers (`vouch node`, `vouch devnet`).
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Admin JSON-RPC listen address. [config: rpc.addr; default: 127.0.0.1]
+    #[arg(long = "rpc.addr", env = "VOUCH_RPC_ADDR")]
+    pub rpc_addr: Option<std::net::IpAddr>,
+    /// Admin JSON-RPC port (HTTP and WebSocket). [config: rpc.port; default: 8550]
+    #[arg(long = "rpc.port", env = "VOUCH_RPC_PORT")]
+    pub rpc_port: Option<u16>,
+    /// Allow a non-loopback admin address (logged as a warning). [config: rpc.allow_external]
+    #[arg(long = "rpc.allow-external")]
+    pub rpc_allow_external: bool,
+    /// Metrics and health listen address. [config: metrics.addr; default: 127.0.0.1]
+    #[arg(long = "metrics.addr", env = "VOUCH_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::IpAddr>,
+    /// Metrics and health port. [config: metrics.port; default: 9550]
+    #[arg(long = "metrics.port", env = "VOUCH_METRICS_PORT")]
+    pub metrics_port: Option<u16>,
+    /// JWT secret file for mutating admin calls (32 bytes hex); generated (mode 0600) when
+    /// absent. [config: rpc.jwt_secret; default: <datadir>/jwt.hex]
+    #[arg(long = "jwt-secret", env = "VOUCH_JWT_SECRET")]
+    pub jwt_secret: Option<std::path::PathBuf>,
+}
+
+impl AdminArgs {
+    /// The flags given, as a partial settings tree.
+    pub fn overrides(&self) -> serde_json::Value {
+        let mut rpc = serde_json::Map::new();
+        let mut metrics = serde_json::Map::new();
+        if let Some(a) = self.rpc_addr {
+            rpc.insert("addr".into(), a.to_string().into());
+        }
+        if let Some(p) = self.rpc_port {
+            rpc.insert("port".into(), p.into());
+        }
+        if self.rpc_allow_external {
+            rpc.insert("allow_external".into(), true.into());
+        }
+        if let Some(j) = &self.jwt_secret {
+            rpc.insert("jwt_secret".into(), j.display().to_string().into());
+        }
+        if let Some(a) = self.metrics_addr {
+            metrics.insert("addr".into(), a.to_string().into());
+        }
+        if let Some(p) = self.metrics_port {
+            metrics.insert("port".into(), p.into());
+        }
+        serde_json::json!({ "rpc": rpc, "metrics": metrics })
+    }
+}
+
+impl NodeArgs {
+    /// The flags (and their environment variables) given, as a partial settings tree.
+    pub fn overrides(&self) -> serde_json::Value {
+        let mut root = self.admin.overrides();
+        let mut put = |path: &[&str], v: serde_json::Value| {
+            let mut at = &mut root;
+            for key in &path[..path.len() - 1] {
+                at = at
+                    .as_object_mut()
+                    .expect("objects all the way")
+                    .entry(key.to_string())
+                    .or_insert_with(|| serde_json::json!({}));
+            }
+            at.as_object_mut()
+                .expect("objects all the way")
+                .insert(path[path.len() - 1].to_string(), v);
+        };
+        if !self.l1_rpc_urls.is_empty() {
+            put(
+                &["l1", "rpc_urls"],
+                self.l1_rpc_urls.iter().map(|u| u.to_string()).collect(),
+            );
+        }
+        if let Some(b) = self.l1_start_block {
+            put(&["l1", "start_block"], b.into());
+        }
+        if let Some(r) = self.rollup {
+            put(&["rollup"], r.to_string().into());
+        }
+        if let Some(d) = &self.datadir {
+            put(&["datadir"], d.display().to_string().into());
+        }
+        if let Some(g) = &self.genesis {
+            put(&["genesis"], g.display().to_string().into());
+        }
+        if let Some(b) = &self.backend {
+            put(&["prover", "backend"], b.clone().into());
+        }
+        if let Some(a) = self.agents {
+            put(&["prover", "agents"], a.into());
+        }
+        if let Some(m) = self.max_pending_sessions {
+            put(&["prover", "max_pending_sessions"], m.into());
+        }
+        if let Some(k) = &self.prover_keystore {
+            put(&["prover", "keystore"], k.display().to_string().into());
+        }
+        if let Some(p) = &self.prover_keystore_password_file {
+            put(
+                &["prover", "keystore_password_file"],
+                p.display().to_string().into(),
+            );
+        }
+        if self.no_publish {
+            put(&["publisher", "enabled"], false.into());
+        }
+        if self.dry_run {
+            put(&["publisher", "dry_run"], true.into());
+        }
+        if self.insecure_mock_verifier {
+            put(&["publisher", "insecure_mock_verifier"], true.into());
+        }
+        root
+    }
+}
+
+/// How a client command reaches the node.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The node's admin JSON-RPC URL.
+    #[arg(long, env = "VOUCH_RPC_URL", default_value = "http://127.0.0.1:8550", value_parser = parse_rpc_url)]
+    pub rpc_url: Url,
+    /// The node's JWT secret file (needed by commands that change something).
+    #[arg(long = "jwt-secret", env = "VOUCH_JWT_SECRET")]
+    pub jwt_secret: Option<std::path::PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vouch sessions`.
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Only this epoch.
+    #[arg(long)]
+    pub epoch: Option<u64>,
+    /// Only this state (awaiting_checkpoints, awaiting_root, publishing, completed, superseded,
+    /// failed, cancelled, timed_out, estimated).
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only open sessions.
+    #[arg(long)]
+    pub open: bool,
+    /// The newest this many.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+/// `vouch prove`.
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The epoch.
+    pub epoch: u64,
+    /// Prove only up to this checkpoint (a partial proof).
+    #[arg(long)]
+    pub to: Option<u64>,
+}
+
+/// `vouch cancel`.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The session id.
+    pub id: u64,
+}
+
+/// `vouch publishing`.
+#[derive(Debug, Args)]
+pub struct PublishingArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// `pause` or `resume`.
+    pub action: PublishingAction,
+}
+
+/// What to do with publishing.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PublishingAction {
+    /// Hold ready proofs back from L1.
+    Pause,
+    /// Let them go.
+    Resume,
+}
+
+/// `vouch proof`.
+#[derive(Debug, Args)]
+pub struct ProofArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The epoch (or, with --checkpoint, ignored).
+    pub epoch: u64,
+    /// A checkpoint's leaf proof instead of the epoch proof.
+    #[arg(long)]
+    pub checkpoint: Option<u64>,
+    /// Where to write the proof bytes.
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+}
+
+/// `vouch config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a commented configuration file with every default.
+    Example,
+    /// Load a configuration (file, environment, flags), check it and print it as TOML.
+    Check(Box<NodeArgs>),
 }
 
 /// `vouch devnet`.
@@ -145,6 +382,9 @@ pub struct DevnetArgs {
     /// Print the summary as one line of JSON.
     #[arg(long)]
     pub json: bool,
+    /// Admin servers of the devnet's node (JWT secret: <datadir>/node/jwt.hex).
+    #[command(flatten)]
+    pub admin: AdminArgs,
 }
 
 /// `vouch bench …`.
@@ -285,7 +525,7 @@ pub struct RollupInfoArgs {
     pub rollup: Address,
 }
 
-fn parse_rpc_url(s: &str) -> Result<Url, String> {
+pub fn parse_rpc_url(s: &str) -> Result<Url, String> {
     if !s.contains("://") {
         return Err(format!(
             "`{s}` has no scheme; expected e.g. http://127.0.0.1:8545"
@@ -307,10 +547,11 @@ fn parse_rpc_url(s: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// Installs the global tracing subscriber (`RUST_LOG` filters, default `info`).
-pub fn init_tracing(args: &LogArgs) {
+/// Installs the global tracing subscriber (`RUST_LOG` filters, else `default_level`).
+pub fn init_tracing(args: &LogArgs, default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

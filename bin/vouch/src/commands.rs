@@ -1,6 +1,8 @@
 //! Subcommand implementations.
 
-use crate::cli::{BenchCommand, Command, DeployArgs, DevnetArgs, L1Args, RollupInfoArgs};
+use crate::cli::{
+    BenchCommand, Command, ConfigCommand, DeployArgs, DevnetArgs, L1Args, RollupInfoArgs,
+};
 use alloy::network::EthereumWallet;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
@@ -43,6 +45,21 @@ pub async fn run(command: Command) -> Result<()> {
                 crate::bench::stf(a.transfers, a.accounts, a.per_checkpoint, a.json)
             })
             .await?
+        }
+        Command::Status(a) => crate::client::status(a).await,
+        Command::Sessions(a) => crate::client::sessions(a).await,
+        Command::Prove(a) => crate::client::prove(a).await,
+        Command::Cancel(a) => crate::client::cancel(a).await,
+        Command::Publishing(a) => crate::client::publishing(a).await,
+        Command::Proof(a) => crate::client::proof(a).await,
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", crate::config::EXAMPLE);
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check(a)) => {
+            let settings = crate::node::settings(&a)?;
+            print!("{}", toml::to_string(&settings)?);
+            Ok(())
         }
     }
 }
@@ -159,33 +176,59 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         },
         (None, false) => anyhow::bail!("the devnet deployed no epoch verifier"),
     };
-    let node = vouch_node::NodeHandle::start(vouch_node::NodeConfig {
-        l1_rpc_urls: vec![devnet.anvil.http_url()],
-        l1_start_block: devnet.deployment.constants.l1_start_block,
-        rollup: devnet.deployment.rollup,
-        datadir: args.datadir.join("node"),
-        genesis: devnet.genesis.clone(),
-        l2_chain_id: DEVNET_CHAIN_ID,
-        backend: vouch_prover::backend::BackendChoice::Plonky3,
-        agents: vouch_broker::agent::default_agent_count(),
-        max_pending_sessions: 10,
-        // anvil account 1: the sequencer proposes from account 0.
-        publisher: vouch_node::PublisherChoice::Evm {
-            signer: devnet.anvil.dev_signer(1),
-            verifier: Some(verifier),
-            dry_run: false,
-        },
-        poll_interval: Duration::from_millis(250),
-    })
-    .await?;
+    let node_datadir = args.datadir.join("node");
+    let node = std::sync::Arc::new(
+        vouch_node::NodeHandle::start(vouch_node::NodeConfig {
+            l1_rpc_urls: vec![devnet.anvil.http_url()],
+            l1_start_block: devnet.deployment.constants.l1_start_block,
+            rollup: devnet.deployment.rollup,
+            datadir: node_datadir.clone(),
+            genesis: devnet.genesis.clone(),
+            l2_chain_id: DEVNET_CHAIN_ID,
+            backend: vouch_prover::backend::BackendChoice::Plonky3,
+            agents: vouch_broker::agent::default_agent_count(),
+            max_pending_sessions: 10,
+            // anvil account 1: the sequencer proposes from account 0.
+            publisher: vouch_node::PublisherChoice::Evm {
+                signer: devnet.anvil.dev_signer(1),
+                verifier: Some(verifier),
+                dry_run: false,
+            },
+            poll_interval: Duration::from_millis(250),
+        })
+        .await?,
+    );
+    let mut settings = crate::config::NodeSettings {
+        datadir: node_datadir,
+        ..Default::default()
+    };
+    let overrides: crate::config::NodeSettings =
+        figment::Figment::from(figment::providers::Serialized::defaults(settings.clone()))
+            .merge(figment::providers::Serialized::defaults(
+                args.admin.overrides(),
+            ))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid admin flags: {e}"))?;
+    settings.rpc = overrides.rpc;
+    settings.metrics = overrides.metrics;
+    let admin =
+        vouch_admin::AdminServer::start(node.clone(), crate::node::admin_config(&settings)?)
+            .await?;
     tracing::info!(
         l1 = %devnet.anvil.http_url(),
         sequencer = %devnet.sequencer_url(),
         rollup = %devnet.deployment.rollup,
         verifier = %devnet.deployment.verifier,
         insecure_mock_verifier = devnet.deployment.verifier_is_insecure_mock,
+        admin_rpc = %admin.rpc_addr,
+        metrics = ?admin.metrics_addr,
+        jwt_secret = %settings.jwt_secret_path().display(),
         "devnet running with the node; Ctrl-C to stop"
     );
+    let live = std::io::IsTerminal::is_terminal(&std::io::stdout()) && !args.json;
+    let mut progress = crate::progress::Progress::new(live);
+    let stop = crate::node::shutdown_signal();
+    tokio::pin!(stop);
     let constants = devnet.deployment.constants;
     let rollup =
         vouch_l1_contracts::bindings::Rollup::new(devnet.deployment.rollup, &devnet.provider);
@@ -206,7 +249,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     let mut last_pending = 0u64;
     let outcome = loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break Ok(()),
+            _ = &mut stop => break Ok(()),
             _ = ticker.tick() => {}
         }
         let pending = rollup.pendingCheckpointNumber().call().await?;
@@ -216,6 +259,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         }
         last_pending = pending;
         let status = node.status();
+        progress.update(&status, &constants);
         for s in status
             .sessions
             .iter()
@@ -225,15 +269,6 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
                 continue;
             }
             let Some(landed) = &s.landed else { continue };
-            let last_block = devnet
-                .provider
-                .get_block_by_number(
-                    checkpoint_l1_block(&status, s.to())
-                        .unwrap_or_default()
-                        .into(),
-                )
-                .await?
-                .map_or(0, |b| b.header.timestamp);
             let epoch = vouch_primitives::EpochNumber(s.epoch);
             let epoch_end_ms = constants
                 .last_slot_of_epoch(epoch)
@@ -249,7 +284,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
                 "from": s.from(),
                 "to": s.to(),
                 "first_leaf_proof_before_epoch_end": s.first_leaf_proven_ms.is_some_and(|t| t < epoch_end_ms),
-                "latency_ms": (landed.l1_timestamp * 1000).saturating_sub(last_block * 1000),
+                "latency_ms": landed.latency_s().map(|l| l * 1000),
                 "deadline_slack_ms": deadline_ms as i64 - (landed.l1_timestamp * 1000) as i64,
                 "proof_ready_after_leaves_ms": s.proof_ready_ms.zip(s.leaves_ready_ms).map(|(p, l)| p.saturating_sub(l)),
                 "verify_gas": landed.gas,
@@ -257,7 +292,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
                 "fee_wei": landed.fee_wei.to_string(),
                 "replacements": landed.replacements,
             });
-            tracing::info!(%report, "epoch proven on L1");
+            tracing::debug!(%report, "epoch proven on L1");
             reports.insert(s.epoch, report);
         }
         let epoch = head_epoch().await?;
@@ -284,7 +319,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
                 )
             })
             .collect();
-        tracing::info!(
+        tracing::debug!(
             epoch,
             pending_checkpoint = pending,
             proven_checkpoint = proven,
@@ -305,11 +340,13 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
             ));
         }
     };
+    progress.finish();
     let reproved = node.reproved_leaves();
     let leaves = node
         .stats()
         .leaves_proven
         .load(std::sync::atomic::Ordering::Relaxed);
+    admin.stop().await;
     node.shutdown().await;
     let (stats, _anvil, _) = devnet.stop().await;
     let checkpoints_proven: u64 = reports
@@ -328,16 +365,41 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        println!("{}", summary_table(&summary));
     }
     outcome
 }
 
-/// The L1 block a registered checkpoint landed in, from the node's snapshot.
-fn checkpoint_l1_block(status: &vouch_node::service::NodeStatus, number: u64) -> Option<u64> {
-    status
-        .checkpoints
-        .iter()
-        .find(|c| c.id.number == number)
-        .map(|c| c.l1_block)
+/// The devnet's closing table: one row per epoch proven on L1, then the totals.
+fn summary_table(summary: &serde_json::Value) -> String {
+    let mut out = vec![format!(
+        "{:>6}  {:>9}  {:>8}  {:>8}  {:>9}  {:>4}",
+        "EPOCH", "RANGE", "LATENCY", "SLACK", "GAS", "TXS"
+    )];
+    for e in summary["epochs"].as_array().into_iter().flatten() {
+        let secs = |v: &serde_json::Value| {
+            v.as_i64()
+                .map_or("?".to_string(), |ms| format!("{:.1} s", ms as f64 / 1000.0))
+        };
+        out.push(format!(
+            "{:>6}  {:>9}  {:>8}  {:>8}  {:>7.1} M  {:>4}",
+            e["epoch"],
+            format!("{}..={}", e["from"], e["to"]),
+            secs(&e["latency_ms"]),
+            secs(&e["deadline_slack_ms"]),
+            e["verify_gas"].as_u64().unwrap_or(0) as f64 / 1e6,
+            e["txs"]
+        ));
+    }
+    out.push(format!(
+        "{} epochs ({} checkpoints) proven and settled on L1; {} leaf proofs, {} re-proved; \
+         {} prunes seen; {} transfers sent",
+        summary["epochs_proven"],
+        summary["checkpoints_proven"],
+        summary["leaf_proofs"],
+        summary["reproved_leaves"],
+        summary["prunes_seen"],
+        summary["transfers_sent"]
+    ));
+    out.join("\n")
 }

@@ -12,15 +12,22 @@
 
 mod bench;
 mod cli;
+mod client;
 mod commands;
+mod config;
 mod node;
+mod progress;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    cli::init_tracing(&cli.log);
+    // `vouch devnet` on a terminal draws its progress view on stdout: only warnings are
+    // logged beside it unless RUST_LOG asks for more.
+    let quiet = matches!(&cli.command, cli::Command::Devnet(a) if !a.json)
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    cli::init_tracing(&cli.log, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -23,21 +23,114 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A GET on the metrics port; `None` while nothing listens.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let code = response.split_whitespace().nth(1)?.parse().ok()?;
+    Some((code, response))
+}
+
+/// Every metric name a PromQL expression of the dashboard refers to.
+fn dashboard_metrics() -> std::collections::BTreeSet<String> {
+    let path = vouch_testnet::repo_root().join("testnet/ops/grafana-dashboard.json");
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // The schema Grafana imports: a title, a uid, panels with a type, a grid position and
+    // Prometheus targets.
+    assert!(dashboard["title"].is_string() && dashboard["uid"].is_string());
+    let mut names = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        assert!(
+            panel["type"].is_string() && panel["title"].is_string(),
+            "{panel}"
+        );
+        for key in ["x", "y", "w", "h"] {
+            assert!(panel["gridPos"][key].is_u64(), "{panel}");
+        }
+        let targets = panel["targets"].as_array().expect("targets");
+        assert!(!targets.is_empty());
+        for t in targets {
+            let expr = t["expr"].as_str().expect("a PromQL expr");
+            let mut rest = expr;
+            while let Some(i) = rest.find("vouch_") {
+                let name: String = rest[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                rest = &rest[i + name.len()..];
+                // Histograms are queried through their `_bucket` series.
+                names.insert(name.trim_end_matches("_bucket").to_string());
+            }
+        }
+    }
+    names
+}
+
 #[test]
 fn devnet_proves_epochs_on_l1_and_reports_them() {
     let _heavy = HEAVY.blocking_lock();
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
+    let (rpc_port, metrics_port) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_vouch"))
         .args(["devnet", "--epochs", "3", "--json", "--l1-port"])
         .arg(free_port().to_string())
         .arg("--sequencer-rpc")
         .arg(format!("127.0.0.1:{}", free_port()))
         .arg("--datadir")
         .arg(dir.path().join("devnet"))
+        .args(["--rpc.port", &rpc_port.to_string()])
+        .args(["--metrics.port", &metrics_port.to_string()])
         .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .expect("vouch devnet runs");
+    // While it runs: `vouch status --json` and /metrics answer, and every metric the
+    // dashboard queries is exported.
+    let status = (0..600)
+        .find_map(|_| {
+            let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
+                .args(["status", "--json", "--rpc-url"])
+                .arg(format!("http://127.0.0.1:{rpc_port}"))
+                .output()
+                .unwrap();
+            let parsed: Option<serde_json::Value> = out
+                .status
+                .success()
+                .then(|| serde_json::from_slice(&out.stdout).ok())
+                .flatten();
+            match parsed {
+                Some(s) if s["pendingCheckpoint"].as_u64() > Some(0) => Some(s),
+                _ => {
+                    std::thread::sleep(Duration::from_millis(500));
+                    None
+                }
+            }
+        })
+        .expect("vouch status --json reports a pending checkpoint");
+    assert!(status["l1Head"].as_u64() > Some(0), "{status}");
+    let expected = dashboard_metrics();
+    assert!(expected.len() > 20, "{expected:?}");
+    let (code, text) = http_get(metrics_port, "/metrics").expect("/metrics answers");
+    assert_eq!(code, 200);
+    for name in &expected {
+        assert!(
+            text.contains(name.as_str()),
+            "the dashboard queries {name}, /metrics lacks it"
+        );
+    }
+    let out = child.wait_with_output().expect("vouch devnet ends");
     assert!(
         out.status.success(),
         "vouch devnet failed: {:?}",
@@ -90,6 +183,11 @@ fn node_args(
         dir.join(name).display().to_string(),
         "--genesis".into(),
         genesis.display().to_string(),
+        // Any free ports: several nodes run at once in these tests.
+        "--rpc.port".into(),
+        "0".into(),
+        "--metrics.port".into(),
+        "0".into(),
     ]
 }
 

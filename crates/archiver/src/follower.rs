@@ -101,6 +101,7 @@ pub struct L1Follower<K: Kv> {
     current: usize,
     archive: Archive<K>,
     checked_at_start: bool,
+    head: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<K: Kv> L1Follower<K> {
@@ -129,7 +130,14 @@ impl<K: Kv> L1Follower<K> {
             current: 0,
             archive,
             checked_at_start: false,
+            head: Arc::default(),
         })
+    }
+
+    /// The L1 head seen by the last successful sync (0 before the first), shared with status
+    /// readers.
+    pub fn head(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.head.clone()
     }
 
     /// Sets (or clears) the WebSocket URL used for new-head wake-ups by [`Self::run`].
@@ -354,6 +362,14 @@ impl<K: Kv> L1Follower<K> {
         loop {
             let wait = match self.sync_once().await {
                 Ok(report) => {
+                    self.head
+                        .store(report.head, std::sync::atomic::Ordering::Relaxed);
+                    metrics::gauge!("vouch_l1_head_block").set(report.head as f64);
+                    if report.unwound_blocks > 0 {
+                        metrics::counter!("vouch_l1_reorgs_total").increment(1);
+                        metrics::counter!("vouch_l1_reorged_blocks_total")
+                            .increment(report.unwound_blocks as u64);
+                    }
                     if report.proposals > 0 || report.unwound_blocks > 0 {
                         info!(
                             head = report.head,
@@ -366,6 +382,7 @@ impl<K: Kv> L1Follower<K> {
                     self.config.poll_interval
                 }
                 Err(e) => {
+                    metrics::counter!("vouch_l1_sync_errors_total").increment(1);
                     warn!(error = %e, retry_in = ?backoff, "L1 sync failed");
                     self.current = (self.current + 1) % self.providers.len();
                     let wait = backoff;

@@ -186,6 +186,8 @@ impl<K: Kv> ProvingBroker for KvBroker<K> {
                 JobState::Queued => true,
                 JobState::Leased { expires_ms, agent } if *expires_ms <= now => {
                     warn!(job = %id, kind = %record.kind, dead_agent = %agent, "lease expired; leasing again");
+                    metrics::counter!("vouch_broker_lease_timeouts_total", "kind" => record.kind.clone())
+                        .increment(1);
                     true
                 }
                 _ => false,
@@ -263,9 +265,13 @@ impl<K: Kv> ProvingBroker for KvBroker<K> {
         record.last_error = Some(error.to_string());
         record.state = if retryable && record.attempts < self.config.max_attempts {
             warn!(job = %id, kind = %record.kind, attempts = record.attempts, error, "job failed; retrying");
+            metrics::counter!("vouch_broker_job_retries_total", "kind" => record.kind.clone())
+                .increment(1);
             JobState::Queued
         } else {
             warn!(job = %id, kind = %record.kind, attempts = record.attempts, error, "job failed");
+            metrics::counter!("vouch_broker_jobs_failed_total", "kind" => record.kind.clone())
+                .increment(1);
             record.finished_ms = Some((self.clock)());
             JobState::Failed {
                 error: error.to_string(),

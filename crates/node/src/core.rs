@@ -7,8 +7,8 @@ use crate::checkpoints::{Added, CheckpointStore};
 use crate::db::{Executed, NodeDb};
 use crate::execution::{execute, executed_record};
 use crate::model::{
-    CheckpointId, CheckpointRecord, ProverStatus, PublishOutcome, PublishRequest, SessionKind,
-    SessionRecord, SessionState, epoch_job,
+    CheckpointId, CheckpointRecord, Landed, ProverStatus, PublishOutcome, PublishRequest,
+    SessionKind, SessionRecord, SessionState, epoch_job,
 };
 use crate::runner::JobInput;
 use crate::startup::{proven_tip, seed};
@@ -324,6 +324,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
     }
 
     fn on_pruned(&mut self, to: u64) -> Result<(), NodeError> {
+        metrics::counter!("vouch_prunes_total").increment(1);
         {
             let _write = self.state_lock.write().unwrap_or_else(|p| p.into_inner());
             self.rollback_tree(to)?;
@@ -414,6 +415,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             reason = reason.as_deref().unwrap_or(""),
             "session ended"
         );
+        metrics::counter!("vouch_sessions_ended_total", "state" => state.name()).increment(1);
         s.state = state;
         s.reason = reason;
         s.finished_ms = Some(now_ms());
@@ -817,10 +819,33 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         self.end_session(id, SessionState::Cancelled, Some(reason.to_string()))
     }
 
+    /// Metrics of a landed proof: cost, latency and the slack left before the deadline.
+    fn record_landing(&self, id: u64, landed: &Landed) {
+        metrics::counter!("vouch_epoch_proofs_landed_total").increment(1);
+        metrics::counter!("vouch_l1_gas_used_total").increment(landed.gas);
+        metrics::counter!("vouch_l1_fees_gwei_total")
+            .increment((landed.fee_wei / 1_000_000_000) as u64);
+        metrics::counter!("vouch_l1_tx_replacements_total").increment(landed.replacements.into());
+        metrics::counter!("vouch_l1_txs_total").increment(landed.txs as u64);
+        if let Some(latency) = landed.latency_s() {
+            metrics::histogram!("vouch_epoch_latency_seconds").record(latency as f64);
+        }
+        let deadline = self.sessions.get(&id).and_then(|s| {
+            self.constants
+                .proof_submission_deadline_timestamp(EpochNumber(s.epoch))
+        });
+        if let Some(deadline) = deadline {
+            let slack = deadline as f64 - landed.l1_timestamp as f64;
+            metrics::histogram!("vouch_deadline_slack_seconds").record(slack);
+            metrics::gauge!("vouch_last_deadline_slack_seconds").set(slack);
+        }
+    }
+
     /// Records how publishing a session ended.
     pub fn on_published(&mut self, id: u64, outcome: PublishOutcome) -> Result<(), NodeError> {
         match outcome {
             PublishOutcome::Published(landed) => {
+                self.record_landing(id, &landed);
                 if let Some(s) = self.sessions.get_mut(&id) {
                     s.landed = Some(landed);
                 }
@@ -829,6 +854,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 self.end_session(id, SessionState::Completed, None)?;
             }
             PublishOutcome::Superseded(r) => {
+                metrics::counter!("vouch_lost_races_total").increment(1);
                 self.end_session(id, SessionState::Superseded, Some(r))?
             }
             PublishOutcome::TimedOut(r) => self.end_session(id, SessionState::TimedOut, Some(r))?,

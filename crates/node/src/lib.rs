@@ -55,7 +55,7 @@ pub mod service;
 pub mod startup;
 
 pub use model::{CheckpointId, PublishOutcome, PublishRequest, SessionRecord, SessionState};
-pub use service::{NodeConfig, NodeHandle, PublisherChoice};
+pub use service::{NodeConfig, NodeEvent, NodeHandle, NodeStatus, PublisherChoice};
 
 /// Node failure.
 #[derive(Debug, thiserror::Error)]

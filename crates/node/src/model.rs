@@ -143,6 +143,34 @@ pub enum SessionState {
 }
 
 impl SessionState {
+    /// Every state, for operators' tables and metric labels.
+    pub const ALL: [SessionState; 9] = [
+        Self::AwaitingCheckpoints,
+        Self::AwaitingRoot,
+        Self::Publishing,
+        Self::Completed,
+        Self::Superseded,
+        Self::Failed,
+        Self::Cancelled,
+        Self::TimedOut,
+        Self::Estimated,
+    ];
+
+    /// The state's snake-case name (metric labels, tables).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::AwaitingCheckpoints => "awaiting_checkpoints",
+            Self::AwaitingRoot => "awaiting_root",
+            Self::Publishing => "publishing",
+            Self::Completed => "completed",
+            Self::Superseded => "superseded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timed_out",
+            Self::Estimated => "estimated",
+        }
+    }
+
     /// Whether the session has ended.
     pub fn is_terminal(&self) -> bool {
         !matches!(
@@ -171,6 +199,20 @@ pub struct Landed {
     /// Replacements (fee bumps) signed before the transactions landed.
     #[serde(default)]
     pub replacements: u32,
+    /// Timestamp of the L1 block that holds the range's last checkpoint (0: unknown): the
+    /// epoch latency is `l1_timestamp` minus it.
+    #[serde(default)]
+    pub checkpoint_l1_timestamp: u64,
+}
+
+impl Landed {
+    /// Seconds from the range's last checkpoint landing on L1 to its proof landing.
+    pub fn latency_s(&self) -> Option<u64> {
+        (self.checkpoint_l1_timestamp > 0).then(|| {
+            self.l1_timestamp
+                .saturating_sub(self.checkpoint_l1_timestamp)
+        })
+    }
 }
 
 /// One attempt to prove and publish (part of) an epoch over a frozen checkpoint set.

@@ -249,7 +249,18 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             }
         }
         let included = last.expect("a submission has at least submitEpochProof");
+        // For the latency: when the range's last checkpoint reached L1 (best effort).
+        let checkpoint_l1_timestamp = match self.archive.checkpoint(CheckpointNumber(r.to)) {
+            Ok(Some(c)) => provider
+                .get_block_by_number(c.l1_block.into())
+                .await
+                .ok()
+                .flatten()
+                .map_or(0, |b| b.header.timestamp),
+            _ => 0,
+        };
         Attempt::Done(PublishOutcome::Published(Landed {
+            checkpoint_l1_timestamp,
             l1_block: included.block,
             l1_timestamp: included.timestamp,
             tx: included.tx,

@@ -119,23 +119,32 @@ impl<K: Kv + 'static, S: VersionedStore + 'static> JobRunner for ProofRunner<K, 
             .map_err(|e| JobError::permanent(format!("undecodable job input: {e}")))?;
         match input {
             JobInput::Leaf { id } => {
+                let started = std::time::Instant::now();
                 let witness = self.witness(&id)?;
                 let proof = self
                     .backend
                     .prove_checkpoint(&witness)
                     .map_err(proof_error)?;
+                metrics::histogram!("vouch_checkpoint_proving_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("vouch_checkpoint_proofs_total").increment(1);
                 self.stats.leaves_proven.fetch_add(1, Ordering::Relaxed);
                 if self.proven_at_start.contains(&id) {
                     self.stats.leaves_reproved.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("vouch_reproved_leaves_total").increment(1);
                 }
                 Ok(proof)
             }
             JobInput::Epoch { members, .. } => {
+                let started = std::time::Instant::now();
                 let witnesses = members
                     .iter()
                     .map(|id| self.witness(id))
                     .collect::<Result<Vec<_>, _>>()?;
                 let proof = self.backend.prove_epoch(&witnesses).map_err(proof_error)?;
+                metrics::histogram!("vouch_epoch_proving_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("vouch_epoch_proofs_total").increment(1);
                 self.stats.epochs_proven.fetch_add(1, Ordering::Relaxed);
                 Ok(proof)
             }

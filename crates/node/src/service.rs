@@ -4,7 +4,7 @@
 use crate::NodeError;
 use crate::core::{CoreConfig, NodeCore};
 use crate::db::{Identity, NodeDb};
-use crate::model::{CheckpointRecord, PublishOutcome, PublishRequest, SessionRecord};
+use crate::model::{CheckpointId, CheckpointRecord, PublishOutcome, PublishRequest, SessionRecord};
 use crate::publisher::{EvmPublisher, Publisher, VerifierMode};
 use crate::runner::{ProofRunner, RunnerStats};
 use alloy::primitives::Address;
@@ -12,17 +12,21 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, error, info, info_span, warn};
 use vouch_archiver::{
-    Archive, ChainEvent, FollowerConfig, L1Follower, L2BlockStream, StreamHandler,
+    Archive, ChainEvent, ChainTips, FollowerConfig, L1Follower, L2BlockSource, L2BlockStream,
+    StreamHandler,
 };
-use vouch_broker::{AgentConfig, BrokerConfig, KvBroker, ProvingBroker, spawn_local_agents};
+use vouch_broker::{
+    AgentConfig, BrokerConfig, JobRecord, KvBroker, ProvingBroker, spawn_local_agents,
+};
+use vouch_primitives::L1RollupConstants;
 use vouch_prover::backend::BackendChoice;
 use vouch_rollup::genesis::Genesis;
 use vouch_state_db::RocksStateStore;
@@ -79,6 +83,36 @@ pub struct NodeStatus {
     pub sessions: Vec<SessionRecord>,
     /// Registered checkpoints.
     pub checkpoints: Vec<CheckpointRecord>,
+    /// The chain as the archive sees it.
+    pub tips: ChainTips,
+    /// The L2 slot of the last L1 block processed.
+    pub synced_slot: Option<u64>,
+    /// The L1 head seen by the follower's last successful sync (0 before it).
+    pub l1_head: u64,
+    /// The broker's jobs, in priority order.
+    pub jobs: Vec<JobRecord>,
+    /// Local proving agents.
+    pub agents: usize,
+    /// Whether an operator paused publishing.
+    pub publishing_paused: bool,
+    /// Whether a publisher is configured (`false` with `--no-publish`).
+    pub publishing_enabled: bool,
+    /// When the snapshot was taken (ms since the Unix epoch; 0: no step yet).
+    pub updated_ms: u64,
+}
+
+/// A state change, streamed to subscribers ([`NodeHandle::subscribe`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// A session opened or changed state (publication included: `Publishing`, then
+    /// `Completed` with where it landed, or how it ended).
+    Session(Box<SessionRecord>),
+    /// A checkpoint was registered or its prover changed state.
+    Checkpoint(Box<CheckpointRecord>),
+    /// A checkpoint left the node (pruned, reorged away, or its epoch expired).
+    CheckpointRemoved(CheckpointId),
+    /// An operator paused (`true`) or resumed (`false`) publishing.
+    PublishingPaused(bool),
 }
 
 enum Command {
@@ -91,6 +125,11 @@ enum Command {
 pub struct NodeHandle {
     commands: mpsc::Sender<Command>,
     status: Arc<Mutex<NodeStatus>>,
+    events: broadcast::Sender<NodeEvent>,
+    paused: watch::Sender<bool>,
+    broker: Arc<dyn ProvingBroker>,
+    l1_head: Arc<AtomicU64>,
+    constants: L1RollupConstants,
     stats: Arc<RunnerStats>,
     cancel: CancellationToken,
     tracker: TaskTracker,
@@ -264,6 +303,7 @@ impl NodeHandle {
         follower_config.poll_interval = config.poll_interval;
         let follower = L1Follower::new(follower_config, archive.clone())
             .map_err(|e| NodeError::L1(e.to_string()))?;
+        let l1_head = follower.head();
         tracker.spawn(follower.run(cancel.child_token()));
 
         let (commands, command_rx) = mpsc::channel(64);
@@ -282,6 +322,8 @@ impl NodeHandle {
 
         let (publish_tx, publish_rx) = mpsc::unbounded_channel();
         let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
+        let (paused, paused_rx) = watch::channel(false);
+        let publishing_enabled = !matches!(config.publisher, PublisherChoice::Disabled);
         if let PublisherChoice::Evm {
             signer,
             verifier,
@@ -318,22 +360,36 @@ impl NodeHandle {
                 dry_run: *dry_run,
             };
             tracker.spawn(
-                publish_loop(publisher, publish_rx, outcome_tx, cancel.child_token())
-                    .instrument(info_span!("publisher")),
+                publish_loop(
+                    publisher,
+                    publish_rx,
+                    outcome_tx,
+                    paused_rx,
+                    cancel.child_token(),
+                )
+                .instrument(info_span!("publisher")),
             );
         } else {
             warn!("publishing disabled: proofs stop at ready");
         }
 
-        let status = Arc::new(Mutex::new(NodeStatus::default()));
+        let status = Arc::new(Mutex::new(NodeStatus {
+            agents: config.agents.max(1),
+            publishing_enabled,
+            ..NodeStatus::default()
+        }));
         let resumed_ms = Arc::new(std::sync::OnceLock::new());
+        let (events, _) = broadcast::channel(1024);
         tracker.spawn(
             core_loop(
                 core,
-                command_rx,
-                publish_tx,
-                outcome_rx,
-                status.clone(),
+                CoreChannels {
+                    commands: command_rx,
+                    publish: publish_tx,
+                    outcomes: outcome_rx,
+                    status: status.clone(),
+                    events: events.clone(),
+                },
                 cancel.child_token(),
                 started,
                 resumed_ms.clone(),
@@ -343,6 +399,11 @@ impl NodeHandle {
         Ok(Self {
             commands,
             status,
+            events,
+            paused,
+            broker,
+            l1_head,
+            constants,
             stats,
             cancel,
             tracker,
@@ -353,10 +414,88 @@ impl NodeHandle {
 
     /// The latest snapshot.
     pub fn status(&self) -> NodeStatus {
-        self.status
+        let mut status = self
+            .status
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .clone();
+        status.l1_head = self.l1_head.load(Ordering::Relaxed);
+        status.publishing_paused = *self.paused.borrow();
+        status
+    }
+
+    /// The rollup's constants (slots, epochs, submission window).
+    pub fn constants(&self) -> L1RollupConstants {
+        self.constants
+    }
+
+    /// Streams state changes from now on (a slow subscriber misses events and is told how
+    /// many by the receiver's `Lagged` error).
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
+    }
+
+    /// Pauses (`true`) or resumes publishing. Paused, ready proofs queue; a submission already
+    /// under way finishes. Returns whether this changed anything.
+    pub fn set_publishing_paused(&self, paused: bool) -> bool {
+        let changed = self
+            .paused
+            .send_if_modified(|p| std::mem::replace(p, paused) != paused);
+        if changed {
+            info!(
+                paused,
+                "publishing {}",
+                if paused { "paused" } else { "resumed" }
+            );
+            let _ = self.events.send(NodeEvent::PublishingPaused(paused));
+        }
+        changed
+    }
+
+    /// The leaf proof of checkpoint `number` (of the registered checkpoint with that number,
+    /// the proven one first), while the node holds it (until its epoch expires).
+    pub fn checkpoint_proof(
+        &self,
+        number: u64,
+    ) -> Result<Option<(CheckpointRecord, Vec<u8>)>, NodeError> {
+        let mut candidates: Vec<CheckpointRecord> = self
+            .status()
+            .checkpoints
+            .into_iter()
+            .filter(|c| c.id.number == number)
+            .collect();
+        candidates.sort_by_key(|c| c.status != crate::model::ProverStatus::Proven);
+        for c in candidates {
+            if let Some(proof) = self.broker.output(&c.id.leaf_job())? {
+                return Ok(Some((c, proof)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The newest epoch proof of `epoch` the node holds (a completed session's first), with
+    /// its session.
+    pub fn epoch_proof(&self, epoch: u64) -> Result<Option<(SessionRecord, Vec<u8>)>, NodeError> {
+        let mut sessions: Vec<SessionRecord> = self
+            .status()
+            .sessions
+            .into_iter()
+            .filter(|s| s.epoch == epoch && s.epoch_job.is_some())
+            .collect();
+        sessions.sort_by_key(|s| {
+            (
+                s.state != crate::model::SessionState::Completed,
+                std::cmp::Reverse(s.id),
+            )
+        });
+        for s in sessions {
+            if let Some(job) = s.epoch_job
+                && let Some(proof) = self.broker.output(&job)?
+            {
+                return Ok(Some((s, proof)));
+            }
+        }
+        Ok(None)
     }
 
     /// What this process's agents proved.
@@ -385,7 +524,7 @@ impl NodeHandle {
     }
 
     /// Stops every task and waits for them (a proof in progress finishes first).
-    pub async fn shutdown(self) {
+    pub async fn shutdown(&self) {
         self.cancel.cancel();
         self.tracker.close();
         self.tracker.wait().await;
@@ -435,6 +574,7 @@ async fn publish_loop<P: Publisher>(
     publisher: P,
     mut requests: mpsc::UnboundedReceiver<PublishRequest>,
     outcomes: mpsc::UnboundedSender<(u64, PublishOutcome)>,
+    mut paused: watch::Receiver<bool>,
     cancel: CancellationToken,
 ) {
     // Ready proofs in chain order: the lowest epoch (then the longest range) goes first.
@@ -443,9 +583,21 @@ async fn publish_loop<P: Publisher>(
         while let Ok(r) = requests.try_recv() {
             pending.insert((r.epoch, std::cmp::Reverse(r.to), r.session), r);
         }
+        if *paused.borrow_and_update() {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                changed = paused.changed() => if changed.is_err() { return },
+                r = requests.recv() => match r {
+                    Some(r) => { pending.insert((r.epoch, std::cmp::Reverse(r.to), r.session), r); }
+                    None => return,
+                },
+            }
+            continue;
+        }
         let Some((_, next)) = pending.pop_first() else {
             tokio::select! {
                 _ = cancel.cancelled() => return,
+                _ = paused.changed() => {}
                 r = requests.recv() => match r {
                     Some(r) => { pending.insert((r.epoch, std::cmp::Reverse(r.to), r.session), r); }
                     None => return,
@@ -464,20 +616,60 @@ async fn publish_loop<P: Publisher>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the core loop talks through.
+struct CoreChannels {
+    commands: mpsc::Receiver<Command>,
+    publish: mpsc::UnboundedSender<PublishRequest>,
+    outcomes: mpsc::UnboundedReceiver<(u64, PublishOutcome)>,
+    status: Arc<Mutex<NodeStatus>>,
+    events: broadcast::Sender<NodeEvent>,
+}
+
+/// Emits an event for every session and checkpoint that is new or changed since `before`, and
+/// for every checkpoint gone.
+fn emit_changes(before: &NodeStatus, after: &NodeStatus, events: &broadcast::Sender<NodeEvent>) {
+    if events.receiver_count() == 0 {
+        return;
+    }
+    let sessions: std::collections::HashMap<u64, &SessionRecord> =
+        before.sessions.iter().map(|s| (s.id, s)).collect();
+    for s in &after.sessions {
+        if sessions.get(&s.id) != Some(&s) {
+            let _ = events.send(NodeEvent::Session(Box::new(s.clone())));
+        }
+    }
+    let checkpoints: std::collections::HashMap<CheckpointId, &CheckpointRecord> =
+        before.checkpoints.iter().map(|c| (c.id, c)).collect();
+    for c in &after.checkpoints {
+        if checkpoints.get(&c.id) != Some(&c) {
+            let _ = events.send(NodeEvent::Checkpoint(Box::new(c.clone())));
+        }
+    }
+    let now: HashSet<CheckpointId> = after.checkpoints.iter().map(|c| c.id).collect();
+    for c in &before.checkpoints {
+        if !now.contains(&c.id) {
+            let _ = events.send(NodeEvent::CheckpointRemoved(c.id));
+        }
+    }
+}
+
 async fn core_loop<
     K: vouch_storage::Kv + 'static,
     S: vouch_rollup::state::VersionedStore + 'static,
 >(
     mut core: NodeCore<K, S>,
-    mut commands: mpsc::Receiver<Command>,
-    publish: mpsc::UnboundedSender<PublishRequest>,
-    mut outcomes: mpsc::UnboundedReceiver<(u64, PublishOutcome)>,
-    status: Arc<Mutex<NodeStatus>>,
+    channels: CoreChannels,
     cancel: CancellationToken,
     started: std::time::Instant,
     resumed_ms: Arc<std::sync::OnceLock<u64>>,
 ) {
+    let CoreChannels {
+        mut commands,
+        publish,
+        mut outcomes,
+        status,
+        events,
+    } = channels;
     let mut broker_changes = core.broker.subscribe();
     // Reconcile after changes (new checkpoints, finished jobs) at most every 200 ms, and at
     // least every second.
@@ -535,9 +727,25 @@ async fn core_loop<
         for request in core.take_publish_requests() {
             let _ = publish.send(request);
         }
-        *status.lock().unwrap_or_else(|p| p.into_inner()) = NodeStatus {
+        let tips = core.archive.tips().unwrap_or_default();
+        let synced_slot = core
+            .archive
+            .synced_l2_slot()
+            .ok()
+            .flatten()
+            .map(|s| s.get());
+        let jobs = core.broker.jobs().unwrap_or_default();
+        let mut guard = status.lock().unwrap_or_else(|p| p.into_inner());
+        let next = NodeStatus {
             sessions: core.sessions(),
             checkpoints: core.checkpoints(),
+            tips,
+            synced_slot,
+            jobs,
+            updated_ms: vouch_broker::now_ms(),
+            ..guard.clone()
         };
+        emit_changes(&guard, &next, &events);
+        *guard = next;
     }
 }

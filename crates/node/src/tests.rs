@@ -426,6 +426,7 @@ async fn a_complete_epoch_is_proven_and_published_once() {
                 txs: 1,
                 fee_wei: 1,
                 replacements: 0,
+                checkpoint_l1_timestamp: 0,
             }),
         )
         .unwrap();
