@@ -41,6 +41,75 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((code, response))
 }
 
+/// Polls `vouch status --json` until the node reports a pending checkpoint (5 minutes at most).
+fn status_with_a_checkpoint(rpc_port: u16) -> serde_json::Value {
+    (0..600)
+        .find_map(|_| {
+            let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
+                .args(["status", "--json", "--rpc-url"])
+                .arg(format!("http://127.0.0.1:{rpc_port}"))
+                .output()
+                .unwrap();
+            let parsed: Option<serde_json::Value> = out
+                .status
+                .success()
+                .then(|| serde_json::from_slice(&out.stdout).ok())
+                .flatten();
+            match parsed {
+                Some(s) if s["pendingCheckpoint"].as_u64() > Some(0) => Some(s),
+                _ => {
+                    std::thread::sleep(Duration::from_millis(500));
+                    None
+                }
+            }
+        })
+        .expect("vouch status --json reports a pending checkpoint")
+}
+
+#[test]
+fn devnet_stops_cleanly_on_ctrl_c() {
+    let _heavy = HEAVY.blocking_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let (l1_port, rpc_port) = (free_port(), free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vouch"))
+        .args([
+            "devnet",
+            "--l1-port",
+            &l1_port.to_string(),
+            "--sequencer-rpc",
+        ])
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .arg("--datadir")
+        .arg(dir.path().join("devnet"))
+        .args(["--rpc.port", &rpc_port.to_string(), "--metrics.port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("vouch devnet runs");
+    status_with_a_checkpoint(rpc_port);
+    let interrupted = std::time::Instant::now();
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            interrupted.elapsed() < Duration::from_secs(15),
+            "vouch devnet still running 15 s after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!("devnet stopped {:?} after Ctrl-C", interrupted.elapsed());
+    assert!(status.success(), "{status:?}");
+    // anvil (a child process) is gone with it, and so is the admin server.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", l1_port)).is_err());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", rpc_port)).is_err());
+}
+
 /// Every metric name a PromQL expression of the dashboard refers to.
 fn dashboard_metrics() -> std::collections::BTreeSet<String> {
     let path = vouch_testnet::repo_root().join("testnet/ops/grafana-dashboard.json");
@@ -98,27 +167,7 @@ fn devnet_proves_epochs_on_l1_and_reports_them() {
         .expect("vouch devnet runs");
     // While it runs: `vouch status --json` and /metrics answer, and every metric the
     // dashboard queries is exported.
-    let status = (0..600)
-        .find_map(|_| {
-            let out = Command::new(env!("CARGO_BIN_EXE_vouch"))
-                .args(["status", "--json", "--rpc-url"])
-                .arg(format!("http://127.0.0.1:{rpc_port}"))
-                .output()
-                .unwrap();
-            let parsed: Option<serde_json::Value> = out
-                .status
-                .success()
-                .then(|| serde_json::from_slice(&out.stdout).ok())
-                .flatten();
-            match parsed {
-                Some(s) if s["pendingCheckpoint"].as_u64() > Some(0) => Some(s),
-                _ => {
-                    std::thread::sleep(Duration::from_millis(500));
-                    None
-                }
-            }
-        })
-        .expect("vouch status --json reports a pending checkpoint");
+    let status = status_with_a_checkpoint(rpc_port);
     assert!(status["l1Head"].as_u64() > Some(0), "{status}");
     let expected = dashboard_metrics();
     assert!(expected.len() > 20, "{expected:?}");

@@ -177,6 +177,8 @@ fn register_counters() {
     for state in SessionState::ALL {
         metrics::counter!("vouch_sessions_ended_total", "state" => state.name()).increment(0);
     }
+    // Set on each landing; present (adding 0 keeps a value already set) before the first.
+    metrics::gauge!("vouch_last_deadline_slack_seconds").increment(0.0);
     for name in [
         "vouch_checkpoint_proving_seconds",
         "vouch_epoch_proving_seconds",
