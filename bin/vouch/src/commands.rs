@@ -383,12 +383,12 @@ fn summary_table(summary: &serde_json::Value) -> String {
         };
         out.push(format!(
             "{:>6}  {:>9}  {:>8}  {:>8}  {:>7.1} M  {:>4}",
-            e["epoch"],
+            e["epoch"].to_string(),
             format!("{}..={}", e["from"], e["to"]),
             secs(&e["latency_ms"]),
             secs(&e["deadline_slack_ms"]),
             e["verify_gas"].as_u64().unwrap_or(0) as f64 / 1e6,
-            e["txs"]
+            e["txs"].to_string()
         ));
     }
     out.push(format!(

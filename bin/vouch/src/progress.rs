@@ -87,6 +87,14 @@ pub fn epoch_lines(status: &NodeStatus, constants: &L1RollupConstants) -> BTreeM
         .filter(|s| s.kind == SessionKind::Full)
     {
         let line = lines.entry(s.epoch).or_default();
+        // A settled epoch's checkpoint records are released; its session still knows them.
+        if matches!(
+            s.state,
+            SessionState::Publishing | SessionState::Completed | SessionState::Estimated
+        ) {
+            line.checkpoints = line.checkpoints.max(s.members.len());
+            line.leaves = line.checkpoints;
+        }
         line.state = Some(s.state.clone());
         line.reason = s.reason.clone();
         if let Some(landed) = &s.landed {
