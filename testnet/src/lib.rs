@@ -9,6 +9,7 @@
 //! End-to-end tests live in `testnet/tests/`; each starts its own anvil on a free port, so
 //! they run in parallel without sharing state.
 
+pub mod harness;
 pub mod replay;
 mod wait;
 

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use vouch_primitives::{BlockNumber, CheckpointNumber, Slot};
 use vouch_rollup::checkpoint::{BlockBody, CheckpointBody, CheckpointContext, execute_checkpoint};
 use vouch_rollup::genesis::{devnet_account_index, devnet_genesis, devnet_signer};
@@ -310,6 +310,7 @@ pub async fn register(checkpoints: usize, json_out: bool) -> Result<()> {
         CoreConfig {
             max_pending_sessions: 10,
             l2_chain_id: fixture::CHAIN_ID,
+            prove_at_epoch_end: false,
         },
     )?;
     let stream = L2BlockStream::new(archive, "node");
@@ -542,6 +543,187 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
         println!("{out}")
     } else {
         println!("{}", serde_json::to_string_pretty(&out)?)
+    }
+    Ok(())
+}
+
+/// One epoch as the latency benchmark measured it.
+#[derive(Clone, Debug, serde::Serialize)]
+struct EpochLatency {
+    epoch: u64,
+    checkpoints: usize,
+    /// L1 timestamp of the block holding the last checkpoint → of `submitEpochProof` (s).
+    latency_ms: u64,
+    /// Node clock: last checkpoint registered → its epoch's leaf proofs all done.
+    leaves_after_last_checkpoint_ms: u64,
+    /// Leaf proofs all done → epoch proof ready.
+    epoch_proof_ms: u64,
+    /// Epoch proof ready → landed (the L1 transactions).
+    l1_ms: u64,
+    gas: u64,
+}
+
+/// Runs the devnet workload with one node until `epochs` full epochs land; returns them.
+async fn measure_epochs(
+    epochs: usize,
+    slots_per_epoch: u64,
+    tx_rate: f64,
+    prove_at_epoch_end: bool,
+) -> Result<Vec<EpochLatency>> {
+    use std::collections::HashMap;
+    use vouch_devnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
+    use vouch_node::model::SessionKind;
+    let dir = tempfile::tempdir()?;
+    let devnet = Devnet::start(DevnetConfig {
+        l1_port: None,
+        slot_duration: 4,
+        epoch_duration: slots_per_epoch,
+        proof_submission_epochs: 1,
+        tx_rate,
+        accounts: 16,
+        blocks_per_checkpoint: 2,
+        max_txs_per_block: 500,
+        datadir: dir.path().join("devnet"),
+        sequencer_rpc: "127.0.0.1:0".parse()?,
+        verifier: vouch_l1_contracts::deploy::VerifierChoice::Plonky3,
+    })
+    .await?;
+    let epoch_verifier = devnet
+        .deployment
+        .epoch_verifier
+        .as_ref()
+        .context("the devnet deployed no epoch verifier")?
+        .epoch_verifier;
+    let node = vouch_node::NodeHandle::start(vouch_node::NodeConfig {
+        l1_rpc_urls: vec![devnet.anvil.http_url()],
+        l1_start_block: devnet.deployment.constants.l1_start_block,
+        rollup: devnet.deployment.rollup,
+        datadir: dir.path().join("node"),
+        genesis: devnet.genesis.clone(),
+        l2_chain_id: DEVNET_CHAIN_ID,
+        backend: vouch_prover::backend::BackendChoice::Plonky3,
+        agents: vouch_broker::agent::default_agent_count(),
+        max_pending_sessions: 10,
+        publisher: vouch_node::PublisherChoice::Evm {
+            signer: devnet.anvil.dev_signer(1),
+            verifier: Some(vouch_node::publisher::VerifierMode::Plonky3 { epoch_verifier }),
+            dry_run: false,
+        },
+        poll_interval: Duration::from_millis(250),
+        prove_at_epoch_end,
+        dev_throttle_proving: Duration::ZERO,
+    })
+    .await?;
+    // Checkpoint records are released when their epoch expires: remember when each was
+    // registered while they are there.
+    let mut registered: HashMap<u64, u64> = HashMap::new();
+    let mut done: Vec<EpochLatency> = Vec::new();
+    let give_up =
+        Instant::now() + Duration::from_secs(4 * slots_per_epoch * (epochs as u64 + 3) + 60);
+    let outcome = loop {
+        if Instant::now() > give_up {
+            break Err(anyhow::anyhow!(
+                "only {} of {epochs} epochs landed in time",
+                done.len()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let status = node.status();
+        for c in &status.checkpoints {
+            registered.entry(c.id.number).or_insert(c.registered_ms);
+        }
+        for s in status.sessions.iter().filter(|s| {
+            s.kind == SessionKind::Full && s.state == vouch_node::SessionState::Completed
+        }) {
+            // The first epoch can start before the node does: measure whole epochs only.
+            let first_slot = devnet
+                .deployment
+                .constants
+                .first_slot_of_epoch(vouch_primitives::EpochNumber(s.epoch))
+                .map_or(0, |x| x.get());
+            if s.members.first().is_none_or(|m| m.slot < first_slot)
+                || s.epoch == 0
+                || done.iter().any(|d| d.epoch == s.epoch)
+            {
+                continue;
+            }
+            let (Some(landed), Some(leaves), Some(proof), Some(finished)) = (
+                &s.landed,
+                s.leaves_ready_ms,
+                s.proof_ready_ms,
+                s.finished_ms,
+            ) else {
+                continue;
+            };
+            let last_seen = registered.get(&s.to()).copied().unwrap_or(leaves);
+            done.push(EpochLatency {
+                epoch: s.epoch,
+                checkpoints: s.members.len(),
+                latency_ms: landed.latency_s().unwrap_or(0) * 1000,
+                leaves_after_last_checkpoint_ms: leaves.saturating_sub(last_seen),
+                epoch_proof_ms: proof.saturating_sub(leaves),
+                l1_ms: finished.saturating_sub(proof),
+                gas: landed.gas,
+            });
+        }
+        if done.len() >= epochs {
+            break Ok(());
+        }
+    };
+    node.shutdown().await;
+    devnet.stop().await;
+    outcome?;
+    done.sort_by_key(|d| d.epoch);
+    done.truncate(epochs);
+    Ok(done)
+}
+
+fn mean(values: impl Iterator<Item = u64>) -> u64 {
+    let v: Vec<u64> = values.collect();
+    if v.is_empty() {
+        0
+    } else {
+        v.iter().sum::<u64>() / v.len() as u64
+    }
+}
+
+/// `vouch bench latency`: the same devnet workload with optimistic proving and with the
+/// prove-at-epoch-end baseline, one after the other in one run.
+pub async fn latency(
+    epochs: usize,
+    slots_per_epoch: u64,
+    tx_rate: f64,
+    json_out: bool,
+) -> Result<()> {
+    let optimistic = measure_epochs(epochs, slots_per_epoch, tx_rate, false).await?;
+    let baseline = measure_epochs(epochs, slots_per_epoch, tx_rate, true).await?;
+    let summary = |runs: &[EpochLatency]| {
+        json!({
+            "latency_ms": mean(runs.iter().map(|r| r.latency_ms)),
+            "leaves_after_last_checkpoint_ms": mean(runs.iter().map(|r| r.leaves_after_last_checkpoint_ms)),
+            "epoch_proof_ms": mean(runs.iter().map(|r| r.epoch_proof_ms)),
+            "l1_ms": mean(runs.iter().map(|r| r.l1_ms)),
+            "epochs": runs,
+        })
+    };
+    let o = mean(optimistic.iter().map(|r| r.latency_ms));
+    let b = mean(baseline.iter().map(|r| r.latency_ms));
+    let report = json!({
+        "checkpoints_per_epoch": slots_per_epoch,
+        "slot_s": 4,
+        "tx_rate": tx_rate,
+        "optimistic_latency_ms": o,
+        "baseline_latency_ms": b,
+        "ratio": if o > 0 { b as f64 / o as f64 } else { 0.0 },
+        "optimistic": summary(&optimistic),
+        "baseline": summary(&baseline),
+        "note": "latency: L1 timestamp of the last checkpoint's block to submitEpochProof's (1 s blocks); \
+                 the breakdown is on the node's clock",
+    });
+    if json_out {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(())
 }

@@ -109,6 +109,14 @@ pub struct NodeArgs {
     /// File holding the keystore's password. [config: prover.keystore_password_file]
     #[arg(long, env = "VOUCH_PROVER_KEYSTORE_PASSWORD_FILE")]
     pub prover_keystore_password_file: Option<std::path::PathBuf>,
+    /// Benchmark baseline: prove checkpoints only once their epoch is complete on L1 instead
+    /// of the moment each lands. [config: prover.prove_at_epoch_end; default: false]
+    #[arg(long)]
+    pub prove_at_epoch_end: bool,
+    /// DEVELOPMENT AND TESTS ONLY: pause this many ms before every proving job, to simulate a
+    /// prover too slow for the window. [config: prover.dev_throttle_proving_ms; default: 0]
+    #[arg(long = "dev.throttle-proving-ms")]
+    pub dev_throttle_proving_ms: Option<u64>,
     /// Prove but do not publish. [config: publisher.enabled = false]
     #[arg(long)]
     pub no_publish: bool,
@@ -228,6 +236,12 @@ impl NodeArgs {
                 &["prover", "keystore_password_file"],
                 p.display().to_string().into(),
             );
+        }
+        if let Some(ms) = self.dev_throttle_proving_ms {
+            put(&["prover", "dev_throttle_proving_ms"], ms.into());
+        }
+        if self.prove_at_epoch_end {
+            put(&["prover", "prove_at_epoch_end"], true.into());
         }
         if self.no_publish {
             put(&["publisher", "enabled"], false.into());
@@ -403,6 +417,26 @@ pub enum BenchCommand {
     /// On-chain verification: gas and calldata of verifying one epoch proof with the real
     /// Solidity verifier on anvil (every transaction of the session).
     Gas(GasBenchArgs),
+    /// Epoch latency on a devnet (last checkpoint on L1 → proof on L1): optimistic proving
+    /// against the prove-at-epoch-end baseline, the same workload run twice.
+    Latency(LatencyBenchArgs),
+}
+
+/// `vouch bench latency`.
+#[derive(Debug, Args)]
+pub struct LatencyBenchArgs {
+    /// Whole epochs measured per mode.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=20))]
+    pub epochs: u64,
+    /// Checkpoints (4 s slots) per epoch.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(2..=32))]
+    pub checkpoints: u64,
+    /// Transfers per second.
+    #[arg(long, default_value_t = 5.0)]
+    pub tx_rate: f64,
+    /// One-line JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vouch bench gas`.

@@ -34,6 +34,13 @@ pub async fn run(command: Command) -> Result<()> {
             )
             .await
         }
+        Command::Bench(BenchCommand::Latency(a)) => {
+            anyhow::ensure!(
+                a.tx_rate >= 0.0 && a.tx_rate.is_finite(),
+                "--tx-rate must be a non-negative number"
+            );
+            crate::bench::latency(a.epochs as usize, a.checkpoints, a.tx_rate, a.json).await
+        }
         Command::Bench(BenchCommand::Register(a)) => {
             crate::bench::register(a.checkpoints as usize, a.json).await
         }
@@ -195,6 +202,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
                 dry_run: false,
             },
             poll_interval: Duration::from_millis(250),
+            prove_at_epoch_end: false,
+            dev_throttle_proving: Duration::ZERO,
         })
         .await?,
     );

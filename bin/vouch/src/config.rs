@@ -62,6 +62,10 @@ pub struct ProverSettings {
     pub keystore: Option<PathBuf>,
     /// Its password file.
     pub keystore_password_file: Option<PathBuf>,
+    /// Benchmark baseline: prove checkpoints only once their epoch is complete.
+    pub prove_at_epoch_end: bool,
+    /// Development and tests only: a pause before every proving job (ms; 0: none).
+    pub dev_throttle_proving_ms: u64,
 }
 
 /// `[publisher]`.
@@ -145,6 +149,8 @@ impl Default for ProverSettings {
             max_pending_sessions: 10,
             keystore: None,
             keystore_password_file: None,
+            prove_at_epoch_end: false,
+            dev_throttle_proving_ms: 0,
         }
     }
 }
@@ -360,6 +366,11 @@ max_pending_sessions = 10
 # read from the VOUCH_PROVER_KEY environment variable, never from this file or a flag.
 # keystore = "/etc/vouch/prover-keystore.json"
 # keystore_password_file = "/etc/vouch/prover-keystore.pass"
+# Benchmark baseline: prove checkpoints only once their epoch is complete on L1, instead of
+# the moment each lands (optimistic proving). Not for production.
+prove_at_epoch_end = false
+# Development and tests only: pause this many ms before every proving job (a slow prover).
+dev_throttle_proving_ms = 0
 
 [publisher]
 # Publish epoch proofs on L1 (false: prove only).

@@ -139,6 +139,8 @@ pub fn config(settings: &NodeSettings) -> Result<NodeConfig> {
         max_pending_sessions: settings.prover.max_pending_sessions.max(1),
         publisher,
         poll_interval: Duration::from_millis(settings.l1.poll_interval_ms),
+        prove_at_epoch_end: settings.prover.prove_at_epoch_end,
+        dev_throttle_proving: Duration::from_millis(settings.prover.dev_throttle_proving_ms),
     })
 }
 

@@ -2,26 +2,17 @@
 //! `vouch devnet --epochs N --json` proves epochs on L1, and a `vouch node` killed with SIGKILL
 //! mid-epoch resumes on the same datadir without re-proving a leaf.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use vouch_l1_contracts::bindings::Rollup;
-use vouch_l1_contracts::deploy::VerifierChoice;
-use vouch_testnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
+use vouch_testnet::harness::{NodeProcess, free_port, node_args, proving_devnet, write_genesis};
 use vouch_testnet::wait_until;
+
+const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 
 /// Both tests prove for real on a 2-core machine: run them one at a time, so neither starves
 /// the other's proofs past a submission window.
 static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A GET on the metrics port; `None` while nothing listens.
 fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
@@ -199,141 +190,17 @@ fn devnet_proves_epochs_on_l1_and_reports_them() {
     }
 }
 
-/// Writes the devnet's genesis file for `vouch node --genesis`.
-fn write_genesis(dir: &std::path::Path, devnet: &Devnet) -> std::path::PathBuf {
-    let path = dir.join("genesis.json");
-    let accounts: Vec<serde_json::Value> = devnet
-        .genesis
-        .accounts
-        .iter()
-        .map(|(owner, balance)| serde_json::json!({"owner": owner, "balance": balance}))
-        .collect();
-    std::fs::write(
-        &path,
-        serde_json::json!({"l2_chain_id": DEVNET_CHAIN_ID, "accounts": accounts}).to_string(),
-    )
-    .unwrap();
-    path
-}
-
-/// `vouch node` flags for `devnet` with its datadir under `dir/name`.
-fn node_args(
-    devnet: &Devnet,
-    dir: &std::path::Path,
-    name: &str,
-    genesis: &std::path::Path,
-) -> Vec<String> {
-    vec![
-        "--l1.rpc-url".into(),
-        devnet.anvil.http_url(),
-        "--rollup".into(),
-        devnet.deployment.rollup.to_string(),
-        "--datadir".into(),
-        dir.join(name).display().to_string(),
-        "--genesis".into(),
-        genesis.display().to_string(),
-        // Any free ports: several nodes run at once in these tests.
-        "--rpc.port".into(),
-        "0".into(),
-        "--metrics.port".into(),
-        "0".into(),
-    ]
-}
-
-/// A proving devnet for the node tests: 4 s slots, 4-slot epochs, a 2-epoch window.
-async fn proving_devnet(dir: &std::path::Path, tx_rate: f64) -> Devnet {
-    Devnet::start(DevnetConfig {
-        l1_port: None,
-        slot_duration: 4,
-        epoch_duration: 4,
-        proof_submission_epochs: 2,
-        tx_rate,
-        accounts: 8,
-        blocks_per_checkpoint: 2,
-        max_txs_per_block: 200,
-        datadir: dir.join("devnet"),
-        sequencer_rpc: "127.0.0.1:0".parse().unwrap(),
-        verifier: VerifierChoice::Plonky3,
-    })
-    .await
-    .expect("devnet starts")
-}
-
-/// A `vouch node` child process whose log lines are collected.
-struct NodeProcess {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl NodeProcess {
-    fn spawn(args: &[String], key: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vouch"))
-            .arg("node")
-            .args(args)
-            .env("VOUCH_PROVER_KEY", key)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("vouch node starts");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    eprintln!("node| {line}");
-                    log.lock().unwrap().push(line);
-                }
-            });
-        }
-        Self { child, log }
-    }
-
-    fn saw(&self, needle: &str) -> bool {
-        self.log.lock().unwrap().iter().any(|l| l.contains(needle))
-    }
-
-    fn kill9(&mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-
-    /// Ctrl-C, then waits for a clean exit.
-    fn interrupt(&mut self) {
-        Command::new("kill")
-            .arg("-INT")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(std::time::Instant::now() < deadline, "node did not stop");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_mid_epoch_resumes_without_reproving() {
     let _heavy = HEAVY.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let devnet = proving_devnet(dir.path(), 5.0).await;
+    let devnet = proving_devnet(dir.path(), 5.0, 2).await;
     let genesis = write_genesis(dir.path(), &devnet);
     let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
     let args = node_args(&devnet, dir.path(), "node", &genesis);
     let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
 
-    let mut first = NodeProcess::spawn(&args, &key);
+    let mut first = NodeProcess::spawn(VOUCH, &args, &key);
     wait_until("a leaf proof", Duration::from_secs(120), || async {
         first.saw("checkpoint proven")
     })
@@ -348,7 +215,7 @@ async fn a_node_killed_mid_epoch_resumes_without_reproving() {
         free_port(),
         devnet.anvil.http_url()
     );
-    let mut second = NodeProcess::spawn(&fallback_args, &key);
+    let mut second = NodeProcess::spawn(VOUCH, &fallback_args, &key);
     wait_until(
         "the epoch being proven at the kill lands on L1",
         Duration::from_secs(180),
@@ -374,12 +241,20 @@ async fn two_nodes_racing_land_each_epoch_once() {
     use alloy::sol_types::SolEvent;
     let _heavy = HEAVY.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let devnet = proving_devnet(dir.path(), 3.0).await;
+    let devnet = proving_devnet(dir.path(), 3.0, 2).await;
     let genesis = write_genesis(dir.path(), &devnet);
 
     let key = |i: usize| format!("{:#x}", devnet.anvil.dev_signer(i).to_bytes());
-    let mut a = NodeProcess::spawn(&node_args(&devnet, dir.path(), "a", &genesis), &key(1));
-    let mut b = NodeProcess::spawn(&node_args(&devnet, dir.path(), "b", &genesis), &key(2));
+    let mut a = NodeProcess::spawn(
+        VOUCH,
+        &node_args(&devnet, dir.path(), "a", &genesis),
+        &key(1),
+    );
+    let mut b = NodeProcess::spawn(
+        VOUCH,
+        &node_args(&devnet, dir.path(), "b", &genesis),
+        &key(2),
+    );
     let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
     let proven_events = || async {
         let logs = devnet
@@ -437,14 +312,14 @@ async fn a_node_killed_right_after_broadcasting_resumes_the_same_transaction() {
     use alloy::providers::Provider;
     let _heavy = HEAVY.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let devnet = proving_devnet(dir.path(), 3.0).await;
+    let devnet = proving_devnet(dir.path(), 3.0, 2).await;
     let genesis = write_genesis(dir.path(), &devnet);
     let signer = devnet.anvil.dev_signer(1);
     let key = format!("{:#x}", signer.to_bytes());
     let datadir = dir.path().join("node");
     let args = node_args(&devnet, dir.path(), "node", &genesis);
     let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
-    let mut first = NodeProcess::spawn(&args, &key);
+    let mut first = NodeProcess::spawn(VOUCH, &args, &key);
     wait_until(
         "a proof transaction broadcast",
         Duration::from_secs(180),
@@ -452,7 +327,7 @@ async fn a_node_killed_right_after_broadcasting_resumes_the_same_transaction() {
     )
     .await;
     first.kill9();
-    let mut second = NodeProcess::spawn(&args, &key);
+    let mut second = NodeProcess::spawn(VOUCH, &args, &key);
     wait_until(
         "an epoch proven on L1",
         Duration::from_secs(180),

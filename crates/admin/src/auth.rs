@@ -110,7 +110,23 @@ impl Auth {
                 "no JWT: send `Authorization: Bearer <jwt>` signed with the node's secret".into()
             }
         };
-        tracing::warn!(method, %reason, "refused an unauthenticated admin call");
+        // Counted, and logged at most every 10 s: a flood of bad calls must not flood the logs.
+        metrics::counter!("vouch_admin_unauthorized_total").increment(1);
+        static LAST_WARNED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let now = vouch_broker::now_ms();
+        let last = LAST_WARNED.load(std::sync::atomic::Ordering::Relaxed);
+        if now.saturating_sub(last) >= 10_000
+            && LAST_WARNED
+                .compare_exchange(
+                    last,
+                    now,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            tracing::warn!(method, %reason, "refused an unauthenticated admin call (more are counted in vouch_admin_unauthorized_total)");
+        }
         Err(ErrorObjectOwned::owned(
             UNAUTHORIZED_CODE,
             format!("unauthorized: {method} needs a valid JWT ({reason})"),

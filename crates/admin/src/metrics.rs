@@ -120,6 +120,10 @@ pub const METRICS: &[(&str, &str)] = &[
         "vouch_lost_races_total",
         "Submissions superseded by another prover.",
     ),
+    (
+        "vouch_admin_unauthorized_total",
+        "Mutating admin calls refused for a missing or bad JWT.",
+    ),
 ];
 
 /// The process's recorder (installed once; every node of a process shares it).
@@ -162,6 +166,7 @@ fn register_counters() {
         "vouch_l1_txs_total",
         "vouch_l1_tx_replacements_total",
         "vouch_lost_races_total",
+        "vouch_admin_unauthorized_total",
     ] {
         metrics::counter!(name).increment(0);
     }

@@ -77,6 +77,8 @@ async fn start(publish: bool, tx_rate: f64) -> Running {
                 PublisherChoice::Disabled
             },
             poll_interval: Duration::from_millis(250),
+            prove_at_epoch_end: false,
+            dev_throttle_proving: Duration::ZERO,
         })
         .await
         .expect("node starts"),

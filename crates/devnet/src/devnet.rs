@@ -119,7 +119,12 @@ impl Devnet {
         })?;
         let sequencer_key = anvil.dev_signer(0);
         let provider = ProviderBuilder::new()
+            // Nonces from the node each time (`pending` count): the recommended fillers cache
+            // them, and a proposal an L1 reorg dropped would leave a gap no later one passes.
+            .disable_recommended_fillers()
+            .with_gas_estimation()
             .with_simple_nonce_management()
+            .fetch_chain_id()
             .wallet(EthereumWallet::from(sequencer_key.clone()))
             .connect_http(anvil.http_url().parse().expect("valid url"))
             .erased();

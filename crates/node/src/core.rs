@@ -37,6 +37,9 @@ pub struct CoreConfig {
     pub max_pending_sessions: usize,
     /// L2 chain id (signature domain).
     pub l2_chain_id: u64,
+    /// Baseline for benchmarks: queue a checkpoint's proof only once its epoch is complete on
+    /// L1, instead of the moment it lands (optimistic proving, the default).
+    pub prove_at_epoch_end: bool,
 }
 
 /// The node's state and decisions.
@@ -241,12 +244,31 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             Err(e) => return Err(NodeError::Store(e.to_string())),
         }
         if record.status == ProverStatus::Proving {
-            let job = self.submit_leaf(id, epoch)?;
-            info!(%id, job = %job.id, reused = job.state == JobState::Done, "checkpoint registered; proving");
+            if self.leaf_due(epoch, synced) {
+                let job = self.submit_leaf(id, epoch)?;
+                info!(%id, job = %job.id, reused = job.state == JobState::Done, "checkpoint registered; proving");
+            } else {
+                info!(%id, "checkpoint registered; proving once its epoch is complete");
+            }
         }
         let stored = self.store.get(&id).cloned().expect("just added");
         self.db.update_checkpoints(&[&stored], &[])?;
         Ok(())
+    }
+
+    /// The settings, for tests that switch modes.
+    #[cfg(test)]
+    pub(crate) fn config_mut(&mut self) -> &mut CoreConfig {
+        &mut self.config
+    }
+
+    /// Whether a checkpoint of `epoch` should be proving now: always, unless the node runs
+    /// the prove-at-epoch-end baseline and the epoch is still open on L1.
+    fn leaf_due(&self, epoch: u64, synced: Option<Slot>) -> bool {
+        !self.config.prove_at_epoch_end
+            || synced
+                .zip(self.constants.last_slot_of_epoch(EpochNumber(epoch)))
+                .is_some_and(|(s, last)| s > last)
     }
 
     /// Queues (or finds) the leaf proof of `id`.
@@ -437,6 +459,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
     }
 
     fn refresh_leaves(&mut self) -> Result<(), NodeError> {
+        let synced = self.synced_slot()?;
         let proving: Vec<CheckpointId> = self
             .store
             .iter()
@@ -451,7 +474,9 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 Some(JobState::Queued | JobState::Leased { .. }) => continue,
                 Some(JobState::Cancelled) | None => {
                     let epoch = self.store.get(&id).map_or(0, |r| r.epoch);
-                    self.submit_leaf(id, epoch)?;
+                    if self.leaf_due(epoch, synced) {
+                        self.submit_leaf(id, epoch)?;
+                    }
                     continue;
                 }
             };

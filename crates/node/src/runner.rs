@@ -64,6 +64,8 @@ pub struct ProofRunner<K: Kv, S: VersionedStore> {
     pub(crate) l2_chain_id: u64,
     pub(crate) proven_at_start: HashSet<CheckpointId>,
     pub(crate) stats: Arc<RunnerStats>,
+    /// Development and tests only: a pause before every job (a slow prover).
+    pub(crate) throttle: std::time::Duration,
 }
 
 impl<K: Kv, S: VersionedStore> ProofRunner<K, S> {
@@ -117,6 +119,9 @@ impl<K: Kv + 'static, S: VersionedStore + 'static> JobRunner for ProofRunner<K, 
     fn run(&self, job: &LeasedJob) -> Result<Vec<u8>, JobError> {
         let input: JobInput = serde_json::from_slice(&job.input)
             .map_err(|e| JobError::permanent(format!("undecodable job input: {e}")))?;
+        if !self.throttle.is_zero() {
+            std::thread::sleep(self.throttle);
+        }
         match input {
             JobInput::Leaf { id } => {
                 let started = std::time::Instant::now();

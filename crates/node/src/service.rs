@@ -74,6 +74,12 @@ pub struct NodeConfig {
     pub publisher: PublisherChoice,
     /// L1 poll interval.
     pub poll_interval: Duration,
+    /// Benchmark baseline: prove a checkpoint only once its epoch is complete (see
+    /// [`CoreConfig::prove_at_epoch_end`]); `false` is optimistic proving.
+    pub prove_at_epoch_end: bool,
+    /// Development and tests only: a pause before every proving job, to simulate a prover too
+    /// slow for the window. Zero in production.
+    pub dev_throttle_proving: Duration,
 }
 
 /// A snapshot of the node for operators and tests.
@@ -259,6 +265,7 @@ impl NodeHandle {
             CoreConfig {
                 max_pending_sessions: config.max_pending_sessions,
                 l2_chain_id: config.l2_chain_id,
+                prove_at_epoch_end: config.prove_at_epoch_end,
             },
         )?;
         let proven_at_start: HashSet<_> = core
@@ -288,6 +295,7 @@ impl NodeHandle {
             l2_chain_id: config.l2_chain_id,
             proven_at_start,
             stats: stats.clone(),
+            throttle: config.dev_throttle_proving,
         });
         spawn_local_agents(
             broker.clone(),
@@ -324,6 +332,9 @@ impl NodeHandle {
         let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
         let (paused, paused_rx) = watch::channel(false);
         let publishing_enabled = !matches!(config.publisher, PublisherChoice::Disabled);
+        if !config.dev_throttle_proving.is_zero() {
+            warn!(throttle = ?config.dev_throttle_proving, "DEVELOPMENT: every proving job is delayed");
+        }
         if let PublisherChoice::Evm {
             signer,
             verifier,

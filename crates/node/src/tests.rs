@@ -146,6 +146,7 @@ fn open_core(
         CoreConfig {
             max_pending_sessions: 10,
             l2_chain_id: fixture::CHAIN_ID,
+            prove_at_epoch_end: false,
         },
     )
 }
@@ -270,6 +271,7 @@ impl Harness {
             l2_chain_id: fixture::CHAIN_ID,
             proven_at_start: self.proven_at_start.clone(),
             stats: self.stats.clone(),
+            throttle: std::time::Duration::ZERO,
         }
     }
 
@@ -397,6 +399,36 @@ async fn a_checkpoint_starts_proving_the_moment_it_lands_mid_epoch() {
     assert_eq!(h.published_for(12), vec![]);
     h.prove_all();
     assert_eq!(h.published_for(12), vec![(1, 1)]);
+}
+
+#[tokio::test]
+async fn the_prove_at_epoch_end_baseline_waits_for_the_epoch_to_end() {
+    let mut h = Harness::new(3);
+    h.core.config_mut().prove_at_epoch_end = true;
+    h.propose(1..=3);
+    h.sync().await;
+    // Epoch 12 (checkpoint 1) is complete: proving. Epoch 13 (2, 3) is open: registered, no
+    // job yet.
+    for k in 2..=3u64 {
+        assert_eq!(h.status_of(k), Some(ProverStatus::Proving));
+        let id = h
+            .core
+            .checkpoints()
+            .into_iter()
+            .find(|c| c.id.number == k)
+            .unwrap()
+            .id;
+        assert_eq!(h.broker.status(&id.leaf_job()).unwrap(), None);
+    }
+    assert_eq!(h.prove_leaves(), 1);
+    h.sync().await;
+    assert_eq!(h.prove_leaves(), 0, "epoch 13 still open");
+    let next = constants().first_slot_of_epoch(EpochNumber(14)).unwrap();
+    h.advance_to_slot(next.get());
+    h.sync().await;
+    assert_eq!(h.prove_leaves(), 2, "queued once epoch 13 ended");
+    h.sync().await;
+    assert_eq!(h.status_of(3), Some(ProverStatus::Proven));
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use jsonrpsee::server::{Server, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -90,11 +90,13 @@ struct Produced {
     l1_tx: B256,
 }
 
-#[derive(Debug)]
+/// The produced chain. The worker owns it and publishes a copy after every change
+/// ([`Shared::publish`]); the RPC reads the last copy ([`Shared::chain`]).
+#[derive(Clone, Debug)]
 struct Chain {
     genesis: GenesisRoots,
-    /// Index `i` holds checkpoint `i + 1`.
-    checkpoints: Vec<Produced>,
+    /// Index `i` holds checkpoint `i + 1` (shared with the published copies).
+    checkpoints: Vec<Arc<Produced>>,
     included_txs: u64,
 }
 
@@ -124,7 +126,23 @@ struct Shared {
     chain_id: u64,
     store: RocksStateStore,
     mempool: Mutex<Mempool>,
-    chain: RwLock<Chain>,
+    /// The worker's chain as last published. Its lock is held only to copy or swap the
+    /// pointer (in [`Shared::chain`] and [`Shared::publish`]), so no other lock is ever taken
+    /// under it and the lock order with the mempool cannot go wrong.
+    chain: Mutex<Arc<Chain>>,
+}
+
+impl Shared {
+    /// The last published chain.
+    fn chain(&self) -> Arc<Chain> {
+        self.chain.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Publishes the worker's chain.
+    fn publish(&self, chain: &Chain) {
+        let copy = Arc::new(chain.clone());
+        *self.chain.lock().unwrap_or_else(|p| p.into_inner()) = copy;
+    }
 }
 
 /// A running sequencer.
@@ -167,7 +185,12 @@ impl Sequencer {
             ));
         }
         let provider = ProviderBuilder::new()
+            // Nonces from the node each time (`pending` count): the recommended fillers cache
+            // them, and a proposal an L1 reorg dropped would leave a gap no later one passes.
+            .disable_recommended_fillers()
+            .with_gas_estimation()
             .with_simple_nonce_management()
+            .fetch_chain_id()
             .wallet(EthereumWallet::from(config.signer.clone()))
             .connect(&config.l1_rpc_url)
             .await
@@ -231,11 +254,11 @@ impl Sequencer {
             chain_id: config.chain_id,
             store,
             mempool: Mutex::new(Mempool::default()),
-            chain: RwLock::new(Chain {
+            chain: Mutex::new(Arc::new(Chain {
                 genesis,
                 checkpoints: vec![],
                 included_txs: 0,
-            }),
+            })),
         });
         let server = Server::builder()
             .build(config.rpc_listen)
@@ -257,6 +280,7 @@ impl Sequencer {
             config,
             constants,
             provider,
+            chain: Chain::clone(&shared.chain()),
             shared,
             deposits: DepositQueue::default(),
             last_slot: None,
@@ -275,6 +299,8 @@ struct Worker {
     config: SequencerConfig,
     constants: L1RollupConstants,
     provider: DynProvider,
+    /// The chain; only the worker changes it.
+    chain: Chain,
     shared: Arc<Shared>,
     deposits: DepositQueue,
     last_slot: Option<Slot>,
@@ -344,7 +370,7 @@ impl Worker {
             .call()
             .await
             .map_err(|e| SequencerError::L1(e.to_string()))?;
-        let local_tip = self.shared.chain.read().expect("chain lock").tip();
+        let local_tip = self.chain.tip();
         if pending > local_tip {
             return Err(SequencerError::L1(format!(
                 "L1 has {pending} checkpoints but this sequencer produced {local_tip}: another sequencer is active"
@@ -352,8 +378,7 @@ impl Worker {
         }
         let mut base = pending;
         if pending > proven {
-            let oldest_unproven_slot =
-                self.shared.chain.read().expect("chain lock").checkpoints[proven as usize].slot;
+            let oldest_unproven_slot = self.chain.checkpoints[proven as usize].slot;
             let epoch = self.constants.epoch_at_slot(oldest_unproven_slot);
             if self.constants.is_epoch_expired(epoch, slot) {
                 info!(%epoch, proven, pending, "epoch's proof window closed: the rollup prunes to the proven tip");
@@ -367,10 +392,10 @@ impl Worker {
     }
 
     fn rollback(&mut self, base: u64) -> Result<(), SequencerError> {
-        let dropped: Vec<Produced> = {
-            let mut chain = self.shared.chain.write().expect("chain lock");
-            chain.checkpoints.split_off(base as usize)
-        };
+        // The tip and the requeued transactions change together, under the mempool lock.
+        let mut mempool = self.shared.mempool.lock().expect("mempool lock");
+        let dropped = self.chain.checkpoints.split_off(base as usize);
+        self.shared.publish(&self.chain);
         self.shared
             .store
             .rollback_to(base)
@@ -385,11 +410,7 @@ impl Worker {
             requeued_txs = txs.len(),
             "rolled back to L1's tip; re-proposing from there"
         );
-        self.shared
-            .mempool
-            .lock()
-            .expect("mempool lock")
-            .requeue_included(txs);
+        mempool.requeue_included(txs);
         Ok(())
     }
 
@@ -462,15 +483,12 @@ impl Worker {
     }
 
     async fn build_and_propose(&mut self, slot: Slot) -> Result<(), SequencerError> {
-        let (base, previous_archive, previous_block, deposit_start) = {
-            let chain = self.shared.chain.read().expect("chain lock");
-            (
-                chain.tip(),
-                chain.archive(),
-                chain.last_block(),
-                chain.deposit_cursor(),
-            )
-        };
+        let (base, previous_archive, previous_block, deposit_start) = (
+            self.chain.tip(),
+            self.chain.archive(),
+            self.chain.last_block(),
+            self.chain.deposit_cursor(),
+        );
         let (body, deposits) = self.assemble(base, deposit_start)?;
         if !self.config.propose_empty && body.tx_count() == 0 && deposits.is_empty() {
             return Ok(());
@@ -515,20 +533,6 @@ impl Worker {
                     .commit(ctx.number.get())
                     .map_err(|e| SequencerError::State(e.to_string()))?;
                 let txs = body.tx_count();
-                {
-                    let mut mempool = self.shared.mempool.lock().expect("mempool lock");
-                    for (block, header) in body.blocks.iter().zip(&execution.blocks) {
-                        for t in &block.txs {
-                            mempool.finish(
-                                t,
-                                TxStatus::Included {
-                                    checkpoint: ctx.number.get(),
-                                    block: header.number.get(),
-                                },
-                            );
-                        }
-                    }
-                }
                 info!(
                     checkpoint = ctx.number.get(),
                     txs,
@@ -537,15 +541,29 @@ impl Worker {
                     state_root = %execution.state_root,
                     "proposed checkpoint"
                 );
-                let mut chain = self.shared.chain.write().expect("chain lock");
-                chain.included_txs += txs as u64;
-                chain.checkpoints.push(Produced {
+                // The included transactions and the new tip change together, under the
+                // mempool lock (the order everywhere: mempool, then chain).
+                let mut mempool = self.shared.mempool.lock().expect("mempool lock");
+                for (block, header) in body.blocks.iter().zip(&execution.blocks) {
+                    for t in &block.txs {
+                        mempool.finish(
+                            t,
+                            TxStatus::Included {
+                                checkpoint: ctx.number.get(),
+                                block: header.number.get(),
+                            },
+                        );
+                    }
+                }
+                self.chain.included_txs += txs as u64;
+                self.chain.checkpoints.push(Arc::new(Produced {
                     slot,
                     body,
                     execution: strip(execution),
                     deposit_start,
                     l1_tx: tx,
-                });
+                }));
+                self.shared.publish(&self.chain);
             }
             ProposeOutcome::Rejected(reason) => {
                 warn!(checkpoint = ctx.number.get(), %reason, "proposal rejected; transactions go back to the mempool");
@@ -597,7 +615,7 @@ fn internal(msg: impl Into<String>) -> ErrorObjectOwned {
 
 impl RpcImpl {
     fn tip(&self) -> u64 {
-        self.shared.chain.read().expect("chain lock").tip()
+        self.shared.chain().tip()
     }
 }
 
@@ -607,14 +625,17 @@ impl SequencerApiServer for RpcImpl {
         let tx = SignedTransfer::from_bytes(&raw)
             .map_err(|e| invalid_params(format!("undecodable transaction: {e}")))?;
         let hash = tx.hash();
+        // Mempool, then chain (the worker changes both under the mempool lock): the tip and
+        // the pending nonces read here belong together.
         let mut mempool = self.shared.mempool.lock().expect("mempool lock");
+        let tip = self.tip();
         if mempool.knows(&hash) {
             return Err(invalid_params(format!("transaction {hash} already known")));
         }
         if mempool.len() >= MAX_PENDING {
             return Err(internal("mempool full; retry later"));
         }
-        let state = StateOverlay::new(&self.shared.store, Some(self.tip()));
+        let state = StateOverlay::new(&self.shared.store, Some(tip));
         let sender = state
             .account(tx.transfer.from)
             .map_err(|e| internal(e.to_string()))?;
@@ -689,7 +710,7 @@ impl SequencerApiServer for RpcImpl {
     }
 
     async fn get_block(&self, number: u64) -> RpcResult<Option<L2BlockHeader>> {
-        let chain = self.shared.chain.read().expect("chain lock");
+        let chain = self.shared.chain();
         Ok(chain
             .checkpoints
             .iter()
@@ -699,7 +720,7 @@ impl SequencerApiServer for RpcImpl {
     }
 
     async fn get_checkpoint(&self, number: u64) -> RpcResult<Option<CheckpointInfo>> {
-        let chain = self.shared.chain.read().expect("chain lock");
+        let chain = self.shared.chain();
         let Some(c) = number
             .checked_sub(1)
             .and_then(|i| chain.checkpoints.get(i as usize))
@@ -718,7 +739,7 @@ impl SequencerApiServer for RpcImpl {
     }
 
     async fn status(&self) -> RpcResult<SequencerStatus> {
-        let chain = self.shared.chain.read().expect("chain lock");
+        let chain = self.shared.chain();
         Ok(SequencerStatus {
             chain_id: self.shared.chain_id,
             checkpoint: chain.tip(),

@@ -158,6 +158,32 @@ impl<K: Kv> EvmSettlement<K> {
         }
     }
 
+    /// Re-broadcasts every journalled transaction with a nonce between the account's mined
+    /// nonce and `below` (the version that was included, else the newest): after an L1 reorg
+    /// drops one, the transactions above it wait on the gap until it is filled.
+    async fn fill_nonce_gap(&self, below: u64) -> Result<(), SettlementError> {
+        let sender = self.sender;
+        let mined = self
+            .rpc
+            .call("nonce", |p| async move {
+                p.get_transaction_count(sender).latest().await
+            })
+            .await?;
+        for nonce in mined..below {
+            let Some(earlier) = self.journal.entry(nonce)? else {
+                continue;
+            };
+            let included = earlier
+                .included
+                .and_then(|(_, hash)| earlier.versions.iter().find(|v| v.hash == hash));
+            if let Some(version) = included.or(earlier.versions.last()) {
+                info!(key = %earlier.key, nonce, tx = %version.hash, "re-sending a transaction an L1 reorg dropped");
+                self.broadcast(version).await;
+            }
+        }
+        Ok(())
+    }
+
     /// Signs (or finds in the journal) the intent's transaction and broadcasts its newest
     /// version. The journal entry is durable before anything is broadcast.
     pub async fn sign_and_broadcast(
@@ -316,6 +342,9 @@ impl<K: Kv> EvmSettlement<K> {
                     }
                     last_version_at = Instant::now();
                 }
+                // An earlier transaction of ours that an L1 reorg dropped leaves a nonce gap
+                // this one cannot pass: re-send the journalled ones below it.
+                self.fill_nonce_gap(entry.nonce).await?;
                 // Also re-sends a version an L1 reorg dropped, or a node forgot.
                 self.broadcast(entry.versions.last().expect("a version"))
                     .await;

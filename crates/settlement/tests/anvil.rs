@@ -229,3 +229,43 @@ async fn past_the_deadline_nothing_more_is_sent() {
     );
     assert_eq!(nonce_of(&l1, s.sender()).await, 0, "nothing landed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_transaction_reorged_out_is_sent_again_so_the_next_one_lands() {
+    let l1 = anvil();
+    let dir = tempfile::tempdir().unwrap();
+    let kv = Arc::new(RocksKv::open(dir.path(), &TABLES).unwrap());
+    let s = settlement(&l1, vec![l1.http_url()], kv);
+    let provider = ProviderBuilder::new().connect_http(l1.http_url().parse().unwrap());
+    // The first step lands (nonce 0), then an L1 reorg drops the block that holds it.
+    let first = s.send(&intent("step-1")).await.unwrap();
+    let head = provider.get_block_number().await.unwrap();
+    L1Control::new(provider.clone())
+        .reorg(head - first.block + 1)
+        .await
+        .unwrap();
+    assert!(
+        provider
+            .get_transaction_receipt(first.tx)
+            .await
+            .unwrap()
+            .is_none(),
+        "the reorg dropped the first step"
+    );
+    assert_eq!(nonce_of(&l1, s.sender()).await, 0);
+    // The next step takes nonce 1 and waits on the gap until the first is sent again.
+    let second = tokio::time::timeout(Duration::from_secs(60), s.send(&intent("step-2")))
+        .await
+        .expect("lands in time")
+        .unwrap();
+    assert_eq!(second.nonce, 1);
+    assert!(
+        provider
+            .get_transaction_receipt(first.tx)
+            .await
+            .unwrap()
+            .is_some(),
+        "the first step is on the chain again, the same transaction"
+    );
+    assert_eq!(nonce_of(&l1, s.sender()).await, 2);
+}
