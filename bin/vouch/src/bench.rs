@@ -571,7 +571,7 @@ async fn measure_epochs(
     prove_at_epoch_end: bool,
 ) -> Result<Vec<EpochLatency>> {
     use std::collections::HashMap;
-    use vouch_devnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
+    use vouch_devnet::devnet::{Devnet, DevnetConfig};
     use vouch_node::model::SessionKind;
     let dir = tempfile::tempdir()?;
     let devnet = Devnet::start(DevnetConfig {
@@ -588,30 +588,9 @@ async fn measure_epochs(
         verifier: vouch_l1_contracts::deploy::VerifierChoice::Plonky3,
     })
     .await?;
-    let epoch_verifier = devnet
-        .deployment
-        .epoch_verifier
-        .as_ref()
-        .context("the devnet deployed no epoch verifier")?
-        .epoch_verifier;
     let node = vouch_node::NodeHandle::start(vouch_node::NodeConfig {
-        l1_rpc_urls: vec![devnet.anvil.http_url()],
-        l1_start_block: devnet.deployment.constants.l1_start_block,
-        rollup: devnet.deployment.rollup,
-        datadir: dir.path().join("node"),
-        genesis: devnet.genesis.clone(),
-        l2_chain_id: DEVNET_CHAIN_ID,
-        backend: vouch_prover::backend::BackendChoice::Plonky3,
-        agents: vouch_broker::agent::default_agent_count(),
-        max_pending_sessions: 10,
-        publisher: vouch_node::PublisherChoice::Evm {
-            signer: devnet.anvil.dev_signer(1),
-            verifier: Some(vouch_node::publisher::VerifierMode::Plonky3 { epoch_verifier }),
-            dry_run: false,
-        },
-        poll_interval: Duration::from_millis(250),
         prove_at_epoch_end,
-        dev_throttle_proving: Duration::ZERO,
+        ..crate::commands::devnet_node_config(&devnet, dir.path().join("node"), false)?
     })
     .await?;
     // Checkpoint records are released when their epoch expires: remember when each was

@@ -141,7 +141,6 @@ async fn rollup_info(args: RollupInfoArgs) -> Result<()> {
 async fn devnet(args: DevnetArgs) -> Result<()> {
     use vouch_devnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
     use vouch_l1_contracts::deploy::VerifierChoice;
-    use vouch_node::publisher::VerifierMode;
     anyhow::ensure!(
         args.tx_rate >= 0.0 && args.tx_rate.is_finite(),
         "--tx-rate must be a non-negative number"
@@ -173,38 +172,13 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         args.datadir.join("genesis.json"),
         serde_json::to_string_pretty(&genesis_file)?,
     )?;
-    let verifier = match (
-        &devnet.deployment.epoch_verifier,
-        args.insecure_mock_verifier,
-    ) {
-        (_, true) => VerifierMode::InsecureMock,
-        (Some(ev), false) => VerifierMode::Plonky3 {
-            epoch_verifier: ev.epoch_verifier,
-        },
-        (None, false) => anyhow::bail!("the devnet deployed no epoch verifier"),
-    };
     let node_datadir = args.datadir.join("node");
     let node = std::sync::Arc::new(
-        vouch_node::NodeHandle::start(vouch_node::NodeConfig {
-            l1_rpc_urls: vec![devnet.anvil.http_url()],
-            l1_start_block: devnet.deployment.constants.l1_start_block,
-            rollup: devnet.deployment.rollup,
-            datadir: node_datadir.clone(),
-            genesis: devnet.genesis.clone(),
-            l2_chain_id: DEVNET_CHAIN_ID,
-            backend: vouch_prover::backend::BackendChoice::Plonky3,
-            agents: vouch_broker::agent::default_agent_count(),
-            max_pending_sessions: 10,
-            // anvil account 1: the sequencer proposes from account 0.
-            publisher: vouch_node::PublisherChoice::Evm {
-                signer: devnet.anvil.dev_signer(1),
-                verifier: Some(verifier),
-                dry_run: false,
-            },
-            poll_interval: Duration::from_millis(250),
-            prove_at_epoch_end: false,
-            dev_throttle_proving: Duration::ZERO,
-        })
+        vouch_node::NodeHandle::start(devnet_node_config(
+            &devnet,
+            node_datadir.clone(),
+            args.insecure_mock_verifier,
+        )?)
         .await?,
     );
     let mut settings = crate::config::NodeSettings {
@@ -377,6 +351,42 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         println!("{}", summary_table(&summary));
     }
     outcome
+}
+
+/// The configuration of the node a devnet runs: real Plonky3 proofs, publishing from anvil
+/// account 1 (the sequencer proposes from account 0) through the deployed verifier.
+pub fn devnet_node_config(
+    devnet: &vouch_devnet::devnet::Devnet,
+    datadir: std::path::PathBuf,
+    insecure_mock_verifier: bool,
+) -> Result<vouch_node::NodeConfig> {
+    use vouch_node::publisher::VerifierMode;
+    let verifier = match (&devnet.deployment.epoch_verifier, insecure_mock_verifier) {
+        (_, true) => VerifierMode::InsecureMock,
+        (Some(ev), false) => VerifierMode::Plonky3 {
+            epoch_verifier: ev.epoch_verifier,
+        },
+        (None, false) => anyhow::bail!("the devnet deployed no epoch verifier"),
+    };
+    Ok(vouch_node::NodeConfig {
+        l1_rpc_urls: vec![devnet.anvil.http_url()],
+        l1_start_block: devnet.deployment.constants.l1_start_block,
+        rollup: devnet.deployment.rollup,
+        datadir,
+        genesis: devnet.genesis.clone(),
+        l2_chain_id: vouch_devnet::devnet::DEVNET_CHAIN_ID,
+        backend: vouch_prover::backend::BackendChoice::Plonky3,
+        agents: vouch_broker::agent::default_agent_count(),
+        max_pending_sessions: 10,
+        publisher: vouch_node::PublisherChoice::Evm {
+            signer: devnet.anvil.dev_signer(1),
+            verifier: Some(verifier),
+            dry_run: false,
+        },
+        poll_interval: Duration::from_millis(250),
+        prove_at_epoch_end: false,
+        dev_throttle_proving: Duration::ZERO,
+    })
 }
 
 /// The devnet's closing table: one row per epoch proven on L1, then the totals.

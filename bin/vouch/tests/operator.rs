@@ -55,6 +55,27 @@ async fn completed(client: &HttpClient, id: u64, timeout: Duration) -> SessionVi
     .await
 }
 
+/// The completed full session of `epoch`, once there is one (3 minutes at most).
+async fn full_epoch_landed(client: &HttpClient, epoch: u64) -> SessionView {
+    poll(
+        &format!("epoch {epoch}'s full session to land"),
+        Duration::from_secs(180),
+        || async move {
+            client
+                .get_sessions(Some(SessionFilter {
+                    epoch: Some(epoch),
+                    state: Some("completed".into()),
+                    ..Default::default()
+                }))
+                .await
+                .ok()?
+                .into_iter()
+                .find(|s| s.kind == "full")
+        },
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operators_partial_proof_moves_the_proven_tip_to_its_checkpoint() {
     let _heavy = HEAVY.lock().await;
@@ -235,26 +256,7 @@ async fn a_node_started_mid_epoch_proves_the_whole_epoch_under_hostile_admin_inp
             }
         })
     };
-    let session = poll(
-        &format!("epoch {epoch}'s full session to land"),
-        Duration::from_secs(180),
-        || {
-            let client = client.clone();
-            async move {
-                client
-                    .get_sessions(Some(SessionFilter {
-                        epoch: Some(epoch),
-                        state: Some("completed".into()),
-                        ..Default::default()
-                    }))
-                    .await
-                    .ok()?
-                    .into_iter()
-                    .find(|s| s.kind == "full")
-            }
-        },
-    )
-    .await;
+    let session = full_epoch_landed(&client, epoch).await;
     stop.store(true, Ordering::Relaxed);
     hostile.join().unwrap();
     // The epoch's checkpoints from before the node started are in its proof.
@@ -420,23 +422,7 @@ async fn a_mid_epoch_reorg_proves_the_replacement_and_not_the_orphan() {
     )
     .await;
     assert!(replacement.slot > orphan.slot);
-    let session = poll("the epoch proven", Duration::from_secs(180), || {
-        let client = client.clone();
-        let epoch = orphan.epoch;
-        async move {
-            client
-                .get_sessions(Some(SessionFilter {
-                    epoch: Some(epoch),
-                    state: Some("completed".into()),
-                    ..Default::default()
-                }))
-                .await
-                .ok()?
-                .into_iter()
-                .find(|s| s.kind == "full")
-        }
-    })
-    .await;
+    let session = full_epoch_landed(&client, orphan.epoch).await;
     assert!(session.from <= orphan.number && orphan.number <= session.to);
     let held = client.get_checkpoints(orphan.epoch).await.unwrap();
     assert!(

@@ -328,6 +328,20 @@ impl Harness {
         self.stats.leaves_proven.load(Ordering::SeqCst)
     }
 
+    /// The broker state of registered checkpoint `k`'s leaf job (`None`: no job).
+    fn leaf_job_state(&self, k: u64) -> Option<JobState> {
+        let c = self
+            .core
+            .checkpoints()
+            .into_iter()
+            .find(|c| c.id.number == k)
+            .expect("registered");
+        self.broker
+            .status(&c.id.leaf_job())
+            .unwrap()
+            .map(|j| j.state)
+    }
+
     fn status_of(&self, k: u64) -> Option<ProverStatus> {
         self.core
             .checkpoints()
@@ -375,17 +389,7 @@ async fn a_checkpoint_starts_proving_the_moment_it_lands_mid_epoch() {
     assert!(h.sessions_of(13).is_empty());
     for k in 2..=3u64 {
         assert_eq!(h.status_of(k), Some(ProverStatus::Proving));
-        let id = h
-            .core
-            .checkpoints()
-            .into_iter()
-            .find(|c| c.id.number == k)
-            .unwrap()
-            .id;
-        assert_eq!(
-            h.broker.status(&id.leaf_job()).unwrap().unwrap().state,
-            JobState::Queued
-        );
+        assert_eq!(h.leaf_job_state(k), Some(JobState::Queued));
     }
     assert_eq!(h.prove_leaves(), 3);
     assert_eq!(h.status_of(3), Some(ProverStatus::Proven));
@@ -411,14 +415,7 @@ async fn the_prove_at_epoch_end_baseline_waits_for_the_epoch_to_end() {
     // job yet.
     for k in 2..=3u64 {
         assert_eq!(h.status_of(k), Some(ProverStatus::Proving));
-        let id = h
-            .core
-            .checkpoints()
-            .into_iter()
-            .find(|c| c.id.number == k)
-            .unwrap()
-            .id;
-        assert_eq!(h.broker.status(&id.leaf_job()).unwrap(), None);
+        assert_eq!(h.leaf_job_state(k), None);
     }
     assert_eq!(h.prove_leaves(), 1);
     h.sync().await;
