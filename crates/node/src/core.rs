@@ -244,7 +244,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
             Err(e) => return Err(NodeError::Store(e.to_string())),
         }
         if record.status == ProverStatus::Proving {
-            if self.leaf_due(epoch, synced) {
+            if self.leaf_due(epoch, synced)? {
                 let job = self.submit_leaf(id, epoch)?;
                 info!(%id, job = %job.id, reused = job.state == JobState::Done, "checkpoint registered; proving");
             } else {
@@ -264,11 +264,28 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
 
     /// Whether a checkpoint of `epoch` should be proving now: always, unless the node runs
     /// the prove-at-epoch-end baseline and the epoch is still open on L1.
-    fn leaf_due(&self, epoch: u64, synced: Option<Slot>) -> bool {
-        !self.config.prove_at_epoch_end
-            || synced
-                .zip(self.constants.last_slot_of_epoch(EpochNumber(epoch)))
-                .is_some_and(|(s, last)| s > last)
+    fn leaf_due(&self, epoch: u64, synced: Option<Slot>) -> Result<bool, NodeError> {
+        if !self.config.prove_at_epoch_end {
+            return Ok(true);
+        }
+        let on_chain = self.archive.checkpoints_of_epoch(EpochNumber(epoch))?;
+        Ok(self.epoch_complete(epoch, synced, &on_chain))
+    }
+
+    /// Whether `epoch` is complete on L1 (`on_chain`: its checkpoints there): the synced slot
+    /// is past its last slot, or a checkpoint already landed in its last slot — one per slot,
+    /// so nothing can follow it. Waiting for the slot to end instead cost up to a slot of
+    /// latency per epoch (`vouch bench latency`).
+    fn epoch_complete(
+        &self,
+        epoch: u64,
+        synced: Option<Slot>,
+        on_chain: &[ArchivedCheckpoint],
+    ) -> bool {
+        let Some(last) = self.constants.last_slot_of_epoch(EpochNumber(epoch)) else {
+            return false;
+        };
+        synced.is_some_and(|s| s > last) || on_chain.last().is_some_and(|c| c.slot == last)
     }
 
     /// Queues (or finds) the leaf proof of `id`.
@@ -474,7 +491,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 Some(JobState::Queued | JobState::Leased { .. }) => continue,
                 Some(JobState::Cancelled) | None => {
                     let epoch = self.store.get(&id).map_or(0, |r| r.epoch);
-                    if self.leaf_due(epoch, synced) {
+                    if self.leaf_due(epoch, synced)? {
                         self.submit_leaf(id, epoch)?;
                     }
                     continue;
@@ -683,12 +700,8 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         let epochs: BTreeSet<u64> = self.store.iter().map(|r| r.epoch).collect();
         for epoch in epochs {
             let e = EpochNumber(epoch);
-            let last_slot = self
-                .constants
-                .last_slot_of_epoch(e)
-                .unwrap_or(Slot(u64::MAX));
-            if synced <= last_slot || self.expired(epoch, Some(synced)) {
-                continue; // not complete on L1 yet, or too late
+            if self.expired(epoch, Some(synced)) {
+                continue; // too late
             }
             let live_full = self
                 .sessions
@@ -698,6 +711,9 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 continue;
             }
             let on_chain = self.archive.checkpoints_of_epoch(e)?;
+            if !self.epoch_complete(epoch, Some(synced), &on_chain) {
+                continue; // not complete on L1 yet
+            }
             // The epoch is over on L1, so it is fully proven once its last checkpoint is.
             if on_chain.last().is_some_and(|c| c.number <= proven) {
                 continue;
@@ -824,11 +840,9 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 self.config.max_pending_sessions
             )));
         }
-        let kind = if to == last.number.get() && {
-            let synced = self.synced_slot()?;
-            let last_slot = self.constants.last_slot_of_epoch(EpochNumber(epoch));
-            synced.zip(last_slot).is_some_and(|(s, l)| s > l)
-        } {
+        let kind = if to == last.number.get()
+            && self.epoch_complete(epoch, self.synced_slot()?, &on_chain)
+        {
             SessionKind::Full
         } else {
             SessionKind::Partial
