@@ -18,9 +18,22 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Logs of in-process components (the devnet's sequencer, load generator) into the test's
+/// output, which the test runner prints when the test fails. `RUST_LOG` filters; default
+/// `info`. Idempotent.
+pub fn test_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
 /// A proving devnet: 4 s slots, 4-slot epochs, a window of `window_epochs`, real Plonky3
-/// verifier.
+/// verifier. Its logs go to the test's output ([`test_logging`]).
 pub async fn proving_devnet(dir: &Path, tx_rate: f64, window_epochs: u64) -> Devnet {
+    test_logging();
     Devnet::start(DevnetConfig {
         l1_port: None,
         slot_duration: 4,

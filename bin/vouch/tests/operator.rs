@@ -403,41 +403,118 @@ async fn a_mid_epoch_reorg_proves_the_replacement_and_not_the_orphan() {
         .reorg(head - orphan.l1_block + 1)
         .await
         .expect("anvil reorgs");
-    // The sequencer re-proposes at the same number; the node drops the orphan.
-    let replacement = poll(
-        "the replacement checkpoint",
-        Duration::from_secs(60),
-        || {
-            let client = client.clone();
-            let orphan = &orphan;
-            async move {
-                client
-                    .get_checkpoints(orphan.epoch)
-                    .await
-                    .ok()?
-                    .into_iter()
-                    .find(|c| c.number == orphan.number && c.archive != orphan.archive)
-            }
-        },
-    )
+    // The sequencer re-proposes at the same number, normally later in the same epoch (a slot
+    // it misses can push it into the next one); the node drops the orphan and proves the
+    // replacement.
+    let replacement = poll("the replacement on L1", Duration::from_secs(60), || {
+        let (rollup, orphan) = (&rollup, &orphan);
+        async move {
+            let c = rollup.checkpoint(orphan.number).call().await.ok()?;
+            (c.archive != orphan.archive && !c.archive.is_zero()).then_some(c)
+        }
+    })
     .await;
     assert!(replacement.slot > orphan.slot);
-    let session = full_epoch_landed(&client, orphan.epoch).await;
+    let epoch = constants
+        .epoch_at_slot(vouch_primitives::Slot(replacement.slot))
+        .get();
+    let session = full_epoch_landed(&client, epoch).await;
     assert!(session.from <= orphan.number && orphan.number <= session.to);
-    let held = client.get_checkpoints(orphan.epoch).await.unwrap();
+    assert!(rollup.provenCheckpointNumber().call().await.unwrap() >= orphan.number);
+    for e in [orphan.epoch, epoch] {
+        let held = client.get_checkpoints(e).await.unwrap();
+        assert!(
+            held.iter().all(|c| c.archive != orphan.archive),
+            "the orphan is gone from the node"
+        );
+    }
     assert!(
-        held.iter().all(|c| c.archive != orphan.archive),
+        client
+            .get_checkpoints(epoch)
+            .await
+            .unwrap()
+            .iter()
+            .any(|c| c.archive == replacement.archive && c.status == "proven"),
+        "the replacement is proven"
+    );
+    devnet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_of_the_last_slot_checkpoint_proves_the_rest_of_the_epoch() {
+    let _heavy = HEAVY.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = proving_devnet(dir.path(), 3.0, 2).await;
+    let genesis = write_genesis(dir.path(), &devnet);
+    let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
+    let rpc_port = free_port();
+    let _node = NodeProcess::spawn(
+        VOUCH,
+        &node_args_with_ports(&devnet, dir.path(), "node", &genesis, rpc_port, 0),
+        &key,
+    );
+    let client = admin(rpc_port);
+    let constants = devnet.deployment.constants;
+    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
+    // The checkpoint of an epoch's last slot (not epoch 0), as soon as the node has it: its
+    // session may already be open, since nothing can follow it in the epoch.
+    let (orphan, head) = poll("a last-slot checkpoint", Duration::from_secs(180), || {
+        let (client, devnet) = (client.clone(), &devnet);
+        async move {
+            let head = devnet
+                .provider
+                .get_block_by_number(Default::default())
+                .await
+                .ok()??;
+            let slot = constants.slot_at_timestamp(head.header.timestamp)?;
+            let epoch = constants.epoch_at_slot(slot);
+            let last = constants.last_slot_of_epoch(epoch)?;
+            if epoch.get() == 0 || slot != last {
+                return None;
+            }
+            let c = client
+                .get_checkpoints(epoch.get())
+                .await
+                .ok()?
+                .into_iter()
+                .find(|c| c.slot == slot.get())?;
+            Some((c, head.header.number))
+        }
+    })
+    .await;
+    vouch_testnet::L1Control::new(&devnet.provider)
+        .reorg(head - orphan.l1_block + 1)
+        .await
+        .expect("anvil reorgs");
+    // Its epoch is proven without it; the sequencer's replacement lands in the next epoch.
+    let session = full_epoch_landed(&client, orphan.epoch).await;
+    assert_eq!(
+        session.to,
+        orphan.number - 1,
+        "the survivors, and only them"
+    );
+    let replacement = poll("the replacement on L1", Duration::from_secs(60), || {
+        let rollup = &rollup;
+        let orphan = &orphan;
+        async move {
+            let c = rollup.checkpoint(orphan.number).call().await.ok()?;
+            (c.archive != orphan.archive && !c.archive.is_zero()).then_some(c)
+        }
+    })
+    .await;
+    assert!(
+        replacement.slot > orphan.slot,
+        "the replacement is in a later slot"
+    );
+    assert!(
+        client
+            .get_checkpoints(orphan.epoch)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.archive != orphan.archive),
         "the orphan is gone from the node"
     );
-    assert!(
-        held.iter()
-            .any(|c| c.archive == replacement.archive && c.status == "proven")
-    );
-    let on_l1 = rollup.checkpoint(orphan.number).call().await.unwrap();
-    assert_eq!(
-        on_l1.archive, replacement.archive,
-        "L1 holds the replacement"
-    );
-    assert!(rollup.provenCheckpointNumber().call().await.unwrap() >= orphan.number);
+    assert!(rollup.provenCheckpointNumber().call().await.unwrap() >= session.to);
     devnet.stop().await;
 }

@@ -84,7 +84,10 @@ impl<P: Provider> L1Control<P> {
         self.call("evm_revert", (id,)).await
     }
 
-    /// Replaces the last `depth` blocks with `depth` empty blocks (anvil_reorg).
+    /// Replaces the last `depth` blocks with `depth` empty blocks (anvil_reorg), then puts
+    /// the chain's clock back on the wall clock: anvil re-mines the replaced blocks with
+    /// timestamps that leave every later block a second or more behind, which a real L1 reorg
+    /// does not do (and which puts a slot-timed proposer in the wrong slot from then on).
     pub async fn reorg(&self, depth: u64) -> Result<(), L1ControlError> {
         let options = ReorgOptions {
             depth,
@@ -92,6 +95,19 @@ impl<P: Provider> L1Control<P> {
         };
         self.call::<serde_json::Value>("anvil_reorg", options)
             .await
-            .map(drop)
+            .map(drop)?;
+        let head = self
+            .provider
+            .get_block_by_number(Default::default())
+            .await
+            .map_err(|source| L1ControlError {
+                method: "eth_getBlockByNumber",
+                source,
+            })?
+            .map_or(0, |b| b.header.timestamp);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.set_next_block_timestamp(now.max(head + 1)).await
     }
 }
