@@ -1,11 +1,13 @@
 //! The node end to end on anvil with real Plonky3 proofs and the real Solidity verifier:
-//! `vouch devnet --epochs N --json` proves epochs on L1, and a `vouch node` killed with SIGKILL
+//! `vouch devnet --epochs 4 --json` proves four epochs in a row on L1, and a `vouch node` killed with SIGKILL
 //! mid-epoch resumes on the same datadir without re-proving a leaf.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use vouch_l1_contracts::bindings::Rollup;
-use vouch_testnet::harness::{NodeProcess, free_port, node_args, proving_devnet, write_genesis};
+use vouch_testnet::harness::{
+    NodeProcess, free_port, node_args, node_args_with_ports, proving_devnet, write_genesis,
+};
 use vouch_testnet::wait_until;
 
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
@@ -143,7 +145,7 @@ fn devnet_proves_epochs_on_l1_and_reports_them() {
     let dir = tempfile::tempdir().unwrap();
     let (rpc_port, metrics_port) = (free_port(), free_port());
     let child = Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(["devnet", "--epochs", "3", "--json", "--l1-port"])
+        .args(["devnet", "--epochs", "4", "--json", "--l1-port"])
         .arg(free_port().to_string())
         .arg("--sequencer-rpc")
         .arg(format!("127.0.0.1:{}", free_port()))
@@ -180,8 +182,8 @@ fn devnet_proves_epochs_on_l1_and_reports_them() {
     let summary: serde_json::Value =
         serde_json::from_str(stdout.lines().last().expect("a summary line")).unwrap();
     eprintln!("summary: {summary}");
-    assert!(summary["epochs_proven"].as_u64().unwrap() >= 3);
-    assert!(summary["checkpoints_proven"].as_u64().unwrap() >= 3);
+    assert!(summary["epochs_proven"].as_u64().unwrap() >= 4);
+    assert!(summary["checkpoints_proven"].as_u64().unwrap() >= 4);
     assert_eq!(summary["reproved_leaves"], 0);
     for epoch in summary["epochs"].as_array().unwrap() {
         assert_eq!(epoch["first_leaf_proof_before_epoch_end"], true, "{epoch}");
@@ -245,14 +247,15 @@ async fn two_nodes_racing_land_each_epoch_once() {
     let genesis = write_genesis(dir.path(), &devnet);
 
     let key = |i: usize| format!("{:#x}", devnet.anvil.dev_signer(i).to_bytes());
+    let (metrics_a, metrics_b) = (free_port(), free_port());
     let mut a = NodeProcess::spawn(
         VOUCH,
-        &node_args(&devnet, dir.path(), "a", &genesis),
+        &node_args_with_ports(&devnet, dir.path(), "a", &genesis, 0, metrics_a),
         &key(1),
     );
     let mut b = NodeProcess::spawn(
         VOUCH,
-        &node_args(&devnet, dir.path(), "b", &genesis),
+        &node_args_with_ports(&devnet, dir.path(), "b", &genesis, 0, metrics_b),
         &key(2),
     );
     let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
@@ -298,6 +301,11 @@ async fn two_nodes_racing_land_each_epoch_once() {
     unique.dedup();
     assert_eq!(epochs, unique, "an epoch proven twice: {epochs:?}");
     assert!(proven > 0);
+    // Both healthy: synced and with agents, the loser included.
+    for port in [metrics_a, metrics_b] {
+        let (code, body) = http_get(port, "/health").expect("/health answers");
+        assert_eq!(code, 200, "{body}");
+    }
     a.interrupt();
     b.interrupt();
     assert!(
