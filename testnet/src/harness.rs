@@ -172,6 +172,40 @@ impl Drop for NodeProcess {
     }
 }
 
+/// A GET on `127.0.0.1:port`: the status code and the whole response; `None` while nothing
+/// listens.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let code = response.split_whitespace().nth(1)?.parse().ok()?;
+    Some((code, response))
+}
+
+/// The value of metric `name` on a node's metrics port, summed over its label sets; `None`
+/// while nothing listens or the node does not export it.
+pub fn metric(port: u16, name: &str) -> Option<f64> {
+    let (_, text) = http_get(port, "/metrics")?;
+    let values: Vec<f64> = text
+        .lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
+}
+
 /// Runs an operator command (`vouch status --json …`); returns its exit success and stdout
 /// parsed as JSON (`Null` when it is not JSON).
 pub fn vouch_cli(vouch: &str, args: &[String]) -> (bool, serde_json::Value) {

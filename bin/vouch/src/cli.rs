@@ -117,6 +117,10 @@ pub struct NodeArgs {
     /// prover too slow for the window. [config: prover.dev_throttle_proving_ms; default: 0]
     #[arg(long = "dev.throttle-proving-ms")]
     pub dev_throttle_proving_ms: Option<u64>,
+    /// DEVELOPMENT AND TESTS ONLY: epoch proofs wait while this file exists (tests gate the
+    /// epoch proof with it). [config: prover.dev_hold_epoch_proofs; default: none]
+    #[arg(long = "dev.hold-epoch-proofs", value_name = "FILE")]
+    pub dev_hold_epoch_proofs: Option<std::path::PathBuf>,
     /// Prove but do not publish. [config: publisher.enabled = false]
     #[arg(long)]
     pub no_publish: bool,
@@ -239,6 +243,12 @@ impl NodeArgs {
         }
         if let Some(ms) = self.dev_throttle_proving_ms {
             put(&["prover", "dev_throttle_proving_ms"], ms.into());
+        }
+        if let Some(p) = &self.dev_hold_epoch_proofs {
+            put(
+                &["prover", "dev_hold_epoch_proofs"],
+                p.display().to_string().into(),
+            );
         }
         if self.prove_at_epoch_end {
             put(&["prover", "prove_at_epoch_end"], true.into());

@@ -386,6 +386,7 @@ pub fn devnet_node_config(
         poll_interval: Duration::from_millis(250),
         prove_at_epoch_end: false,
         dev_throttle_proving: Duration::ZERO,
+        dev_hold_epoch_proofs: None,
     })
 }
 

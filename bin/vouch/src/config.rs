@@ -66,6 +66,8 @@ pub struct ProverSettings {
     pub prove_at_epoch_end: bool,
     /// Development and tests only: a pause before every proving job (ms; 0: none).
     pub dev_throttle_proving_ms: u64,
+    /// Development and tests only: epoch proofs wait while this file exists.
+    pub dev_hold_epoch_proofs: Option<PathBuf>,
 }
 
 /// `[publisher]`.
@@ -151,6 +153,7 @@ impl Default for ProverSettings {
             keystore_password_file: None,
             prove_at_epoch_end: false,
             dev_throttle_proving_ms: 0,
+            dev_hold_epoch_proofs: None,
         }
     }
 }
@@ -371,6 +374,8 @@ max_pending_sessions = 10
 prove_at_epoch_end = false
 # Development and tests only: pause this many ms before every proving job (a slow prover).
 dev_throttle_proving_ms = 0
+# Development and tests only: epoch proofs wait while this file exists (a gate for tests).
+# dev_hold_epoch_proofs = "/tmp/vouch-hold"
 
 [publisher]
 # Publish epoch proofs on L1 (false: prove only).

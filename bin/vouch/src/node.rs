@@ -141,6 +141,7 @@ pub fn config(settings: &NodeSettings) -> Result<NodeConfig> {
         poll_interval: Duration::from_millis(settings.l1.poll_interval_ms),
         prove_at_epoch_end: settings.prover.prove_at_epoch_end,
         dev_throttle_proving: Duration::from_millis(settings.prover.dev_throttle_proving_ms),
+        dev_hold_epoch_proofs: settings.prover.dev_hold_epoch_proofs.clone(),
     })
 }
 

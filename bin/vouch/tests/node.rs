@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use vouch_l1_contracts::bindings::Rollup;
 use vouch_testnet::harness::{
-    NodeProcess, free_port, node_args, node_args_with_ports, proving_devnet, write_genesis,
+    NodeProcess, free_port, http_get, node_args, node_args_with_ports, proving_devnet,
+    write_genesis,
 };
 use vouch_testnet::wait_until;
 
@@ -15,24 +16,6 @@ const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
 /// Both tests prove for real on a 2-core machine: run them one at a time, so neither starves
 /// the other's proofs past a submission window.
 static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A GET on the metrics port; `None` while nothing listens.
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let code = response.split_whitespace().nth(1)?.parse().ok()?;
-    Some((code, response))
-}
 
 /// Polls `vouch status --json` until the node reports a pending checkpoint (5 minutes at most).
 fn status_with_a_checkpoint(rpc_port: u16) -> serde_json::Value {

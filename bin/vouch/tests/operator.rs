@@ -1,19 +1,22 @@
 //! Operator scenarios end to end on anvil (real proofs, real verifier), driven only through what
 //! an operator has: the `vouch` CLI, the admin RPC and L1.
 
-use alloy::providers::Provider;
+use alloy::providers::{DynProvider, Provider};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use vouch_admin::api::{SessionFilter, SessionView, VouchApiClient};
+use vouch_admin::api::{CheckpointView, SessionFilter, SessionView, VouchApiClient};
 use vouch_l1_contracts::bindings::Rollup;
+use vouch_primitives::L1RollupConstants;
+use vouch_testnet::devnet::Devnet;
 use vouch_testnet::harness::{
-    NodeProcess, free_port, node_args_with_ports, proving_devnet, vouch_cli, write_genesis,
+    NodeProcess, free_port, metric, node_args_with_ports, proving_devnet, vouch_cli, write_genesis,
 };
 
 const VOUCH: &str = env!("CARGO_BIN_EXE_vouch");
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// One proving scenario at a time: two would starve each other's proofs on 2 cores.
 static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -22,6 +25,142 @@ fn admin(rpc_port: u16) -> HttpClient {
     HttpClientBuilder::default()
         .build(format!("http://127.0.0.1:{rpc_port}"))
         .unwrap()
+}
+
+/// One scenario's world: a proving devnet (anvil, contracts, sequencer, load), and the
+/// flags, key, ports and admin client of the `vouch node` it runs beside it.
+struct Scenario {
+    dir: tempfile::TempDir,
+    devnet: Devnet,
+    args: Vec<String>,
+    key: String,
+    rpc_port: u16,
+    metrics_port: u16,
+    client: HttpClient,
+    _heavy: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// The L1 head, placed in the rollup's time.
+struct Head {
+    number: u64,
+    slot: u64,
+    epoch: u64,
+    first_slot: u64,
+}
+
+impl Scenario {
+    /// A devnet with `tx_rate` transfers a second and a window of `window` epochs.
+    async fn new(tx_rate: f64, window: u64) -> Self {
+        let heavy = HEAVY.lock().await;
+        let dir = tempfile::tempdir().unwrap();
+        let devnet = proving_devnet(dir.path(), tx_rate, window).await;
+        let genesis = write_genesis(dir.path(), &devnet);
+        let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
+        let (rpc_port, metrics_port) = (free_port(), free_port());
+        let args = node_args_with_ports(
+            &devnet,
+            dir.path(),
+            "node",
+            &genesis,
+            rpc_port,
+            metrics_port,
+        );
+        Self {
+            client: admin(rpc_port),
+            dir,
+            devnet,
+            args,
+            key,
+            rpc_port,
+            metrics_port,
+            _heavy: heavy,
+        }
+    }
+
+    /// Starts the node with the scenario's flags and `extra`.
+    fn node(&self, extra: &[&str]) -> NodeProcess {
+        let mut args = self.args.clone();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        NodeProcess::spawn(VOUCH, &args, &self.key)
+    }
+
+    fn rollup(&self) -> Rollup::RollupInstance<&DynProvider> {
+        Rollup::new(self.devnet.deployment.rollup, &self.devnet.provider)
+    }
+
+    fn constants(&self) -> L1RollupConstants {
+        self.devnet.deployment.constants
+    }
+
+    /// A metric of the node, summed over its labels (0 until it answers).
+    fn metric(&self, name: &str) -> f64 {
+        metric(self.metrics_port, name).unwrap_or(0.0)
+    }
+
+    async fn head(&self) -> Option<Head> {
+        let head = self
+            .devnet
+            .provider
+            .get_block_by_number(Default::default())
+            .await
+            .ok()??;
+        let c = self.constants();
+        let slot = c.slot_at_timestamp(head.header.timestamp)?;
+        let epoch = c.epoch_at_slot(slot);
+        Some(Head {
+            number: head.header.number,
+            slot: slot.get(),
+            epoch: epoch.get(),
+            first_slot: c.first_slot_of_epoch(epoch)?.get(),
+        })
+    }
+
+    /// The checkpoint that just landed in slot `index` of an epoch (not epoch 0, which may
+    /// start before the sequencer), as soon as the node registered it, with the L1 head then.
+    async fn landed_in_slot(&self, index: u64) -> (CheckpointView, u64) {
+        poll(
+            &format!("a checkpoint in slot {index} of an epoch"),
+            3 * MINUTE,
+            || async move {
+                let head = self.head().await?;
+                if head.epoch == 0 || head.slot != head.first_slot + index {
+                    return None;
+                }
+                let c = self
+                    .client
+                    .get_checkpoints(head.epoch)
+                    .await
+                    .ok()?
+                    .into_iter()
+                    .find(|c| c.slot == head.slot)?;
+                Some((c, head.number))
+            },
+        )
+        .await
+    }
+
+    /// Reorgs L1 back to the block before `l1_block` (empty blocks replace it and every later
+    /// one).
+    async fn reorg_from(&self, l1_block: u64) {
+        let head = self.devnet.provider.get_block_number().await.unwrap();
+        vouch_testnet::L1Control::new(&self.devnet.provider)
+            .reorg(head - l1_block + 1)
+            .await
+            .expect("anvil reorgs");
+    }
+
+    /// The checkpoint at `number` on L1 once it differs from `orphan` (its replacement).
+    async fn replacement_of(&self, orphan: &CheckpointView) -> Rollup::StoredCheckpoint {
+        poll("the replacement on L1", MINUTE, || async move {
+            let c = self.rollup().checkpoint(orphan.number).call().await.ok()?;
+            (c.archive != orphan.archive && !c.archive.is_zero()).then_some(c)
+        })
+        .await
+    }
+
+    async fn stop(self) {
+        self.devnet.stop().await;
+    }
 }
 
 /// Polls `f` every 250 ms until it yields a value; panics naming `what` after `timeout`.
@@ -78,25 +217,15 @@ async fn full_epoch_landed(client: &HttpClient, epoch: u64) -> SessionView {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operators_partial_proof_moves_the_proven_tip_to_its_checkpoint() {
-    let _heavy = HEAVY.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let devnet = proving_devnet(dir.path(), 3.0, 2).await;
-    let genesis = write_genesis(dir.path(), &devnet);
-    let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
-    let rpc_port = free_port();
-    let _node = NodeProcess::spawn(
-        VOUCH,
-        &node_args_with_ports(&devnet, dir.path(), "node", &genesis, rpc_port, 0),
-        &key,
-    );
-    let client = admin(rpc_port);
-    let jwt = dir.path().join("node/jwt.hex").display().to_string();
-    let url = format!("http://127.0.0.1:{rpc_port}");
-    let constants = devnet.deployment.constants;
+    let s = Scenario::new(3.0, 2).await;
+    let _node = s.node(&[]);
+    let client = &s.client;
+    let jwt = s.dir.path().join("node/jwt.hex").display().to_string();
+    let url = format!("http://127.0.0.1:{}", s.rpc_port);
+    let constants = s.constants();
     // A running epoch whose first checkpoint follows the proven tip and which has a proven
     // leaf: ask for the prefix ending there, with the CLI.
-    let (session, target) = poll("a partial proof accepted", Duration::from_secs(180), || {
-        let client = client.clone();
+    let (session, target) = poll("a partial proof accepted", 3 * MINUTE, || {
         let (jwt, url) = (jwt.clone(), url.clone());
         async move {
             let status = client.status().await.ok()?;
@@ -130,12 +259,12 @@ async fn an_operators_partial_proof_moves_the_proven_tip_to_its_checkpoint() {
         }
     })
     .await;
-    let landed = completed(&client, session, Duration::from_secs(120)).await;
+    let landed = completed(client, session, 2 * MINUTE).await;
     assert_eq!(landed.kind, "partial");
     assert_eq!(landed.to, target);
     let at = landed.landed.as_ref().expect("where it landed").l1_block;
-    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
-    let proven_then = rollup
+    let proven_then = s
+        .rollup()
         .provenCheckpointNumber()
         .block(at.into())
         .call()
@@ -166,7 +295,7 @@ async fn an_operators_partial_proof_moves_the_proven_tip_to_its_checkpoint() {
             .any(|s| s["id"] == session && s["kind"] == "partial"),
         "{sessions}"
     );
-    devnet.stop().await;
+    s.stop().await;
 }
 
 /// Junk for the admin port: wrong types, deep nesting, oversized bodies, batches, garbage.
@@ -204,41 +333,11 @@ fn post(port: u16, body: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_started_mid_epoch_proves_the_whole_epoch_under_hostile_admin_input() {
-    let _heavy = HEAVY.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let devnet = proving_devnet(dir.path(), 3.0, 2).await;
-    let genesis = write_genesis(dir.path(), &devnet);
-    let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
-    let constants = devnet.deployment.constants;
-    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
-    // Wait until an epoch is two checkpoints in (and is not epoch 0, which may start before
-    // the sequencer).
-    let (epoch, pending_before) = poll("an epoch two slots in", Duration::from_secs(120), || {
-        let devnet = &devnet;
-        let rollup = &rollup;
-        async move {
-            let head = devnet
-                .provider
-                .get_block_by_number(Default::default())
-                .await
-                .ok()??;
-            let ts = head.header.timestamp;
-            let slot = constants.slot_at_timestamp(ts)?;
-            let epoch = constants.epoch_at_slot(slot);
-            let first = constants.first_slot_of_epoch(epoch)?;
-            let pending = rollup.pendingCheckpointNumber().call().await.ok()?;
-            (epoch.get() > 0 && slot.get() >= first.get() + 2 && pending > 0)
-                .then_some((epoch.get(), pending))
-        }
-    })
-    .await;
-    let rpc_port = free_port();
-    let _node = NodeProcess::spawn(
-        VOUCH,
-        &node_args_with_ports(&devnet, dir.path(), "node", &genesis, rpc_port, 0),
-        &key,
-    );
-    let client = admin(rpc_port);
+    let s = Scenario::new(3.0, 2).await;
+    // Wait until an epoch (not 0) is two checkpoints in.
+    let (two_in, _) = s.landed_in_slot(1).await;
+    let rpc_port = s.rpc_port;
+    let _node = s.node(&[]);
     // Hostile input the whole time it proves.
     let stop = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicUsize::new(0));
@@ -256,18 +355,17 @@ async fn a_node_started_mid_epoch_proves_the_whole_epoch_under_hostile_admin_inp
             }
         })
     };
-    let session = full_epoch_landed(&client, epoch).await;
+    let session = full_epoch_landed(&s.client, two_in.epoch).await;
     stop.store(true, Ordering::Relaxed);
     hostile.join().unwrap();
     // The epoch's checkpoints from before the node started are in its proof.
     assert!(
-        session.from <= pending_before,
-        "the proof starts at {}, after the {pending_before} checkpoints proposed before the \
-         node started",
+        session.from < two_in.number,
+        "the proof starts at {}, after the checkpoints proposed before the node started",
         session.from
     );
-    assert!(rollup.provenCheckpointNumber().call().await.unwrap() >= session.to);
-    let status = client.status().await.expect("still serving");
+    assert!(s.rollup().provenCheckpointNumber().call().await.unwrap() >= session.to);
+    let status = s.client.status().await.expect("still serving");
     assert!(
         !status.publishing_paused,
         "no hostile call paused publishing"
@@ -277,58 +375,36 @@ async fn a_node_started_mid_epoch_proves_the_whole_epoch_under_hostile_admin_inp
         "hostile bodies answered: {}",
         answered.load(Ordering::Relaxed)
     );
-    devnet.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prover_too_slow_for_the_window_sends_nothing_late_and_proves_after_the_prune() {
-    let _heavy = HEAVY.lock().await;
-    let dir = tempfile::tempdir().unwrap();
     // A one-epoch window (16 s after the epoch ends).
-    let devnet = proving_devnet(dir.path(), 2.0, 1).await;
-    let genesis = write_genesis(dir.path(), &devnet);
-    let prover = devnet.anvil.dev_signer(1);
-    let key = format!("{:#x}", prover.to_bytes());
-    let rpc_port = free_port();
-    let args = node_args_with_ports(&devnet, dir.path(), "node", &genesis, rpc_port, 0);
+    let s = Scenario::new(2.0, 1).await;
+    let prover = s.devnet.anvil.dev_address(1);
     // 20 s per proving job: a leaf and the epoch proof alone outlast any epoch's window.
-    let mut slow_args = args.clone();
-    slow_args.extend(["--dev.throttle-proving-ms".into(), "20000".into()]);
-    let mut slow = NodeProcess::spawn(VOUCH, &slow_args, &key);
-    let client = admin(rpc_port);
-    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
+    let mut slow = s.node(&["--dev.throttle-proving-ms", "20000"]);
+    let rollup = s.rollup();
 
     // The window closes: the node gives the epoch up, and L1 prunes the unproven chain.
-    let given_up = poll("a timed-out session", Duration::from_secs(240), || {
-        let client = client.clone();
-        async move {
-            client
-                .get_sessions(Some(SessionFilter {
-                    state: Some("timed_out".into()),
-                    ..Default::default()
-                }))
-                .await
-                .ok()?
-                .into_iter()
-                .next()
-        }
+    let given_up = poll("a timed-out session", 4 * MINUTE, || async {
+        s.client
+            .get_sessions(Some(SessionFilter {
+                state: Some("timed_out".into()),
+                ..Default::default()
+            }))
+            .await
+            .ok()?
+            .into_iter()
+            .next()
     })
     .await;
-    let mut highest = 0;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let pending = rollup.pendingCheckpointNumber().call().await.unwrap();
-        if pending < highest {
-            break;
-        }
-        highest = highest.max(pending);
-        assert!(Instant::now() < deadline, "L1 never pruned");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    pruned(&rollup).await;
     assert_eq!(
-        devnet
+        s.devnet
             .provider
-            .get_transaction_count(prover.address())
+            .get_transaction_count(prover)
             .await
             .unwrap(),
         0,
@@ -340,96 +416,58 @@ async fn a_prover_too_slow_for_the_window_sends_nothing_late_and_proves_after_th
     slow.interrupt();
 
     // At full speed on the same datadir, the epochs after the prune are proven.
-    let _fast = NodeProcess::spawn(VOUCH, &args, &key);
-    poll(
-        "an epoch proven after the prune",
-        Duration::from_secs(180),
-        || {
-            let rollup = &rollup;
-            async move { (rollup.provenCheckpointNumber().call().await.ok()? > 0).then_some(()) }
-        },
-    )
+    let _fast = s.node(&[]);
+    poll("an epoch proven after the prune", 3 * MINUTE, || async {
+        (rollup.provenCheckpointNumber().call().await.ok()? > 0).then_some(())
+    })
     .await;
-    devnet.stop().await;
+    s.stop().await;
+}
+
+/// Waits until L1's pending tip falls below the highest it reached while waiting: a prune
+/// (2 minutes at most).
+async fn pruned(rollup: &Rollup::RollupInstance<&DynProvider>) {
+    let mut highest = 0;
+    let deadline = Instant::now() + 2 * MINUTE;
+    loop {
+        let pending = rollup.pendingCheckpointNumber().call().await.unwrap();
+        if pending < highest {
+            return;
+        }
+        highest = highest.max(pending);
+        assert!(Instant::now() < deadline, "L1 never pruned");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mid_epoch_reorg_proves_the_replacement_and_not_the_orphan() {
-    let _heavy = HEAVY.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let devnet = proving_devnet(dir.path(), 3.0, 2).await;
-    let genesis = write_genesis(dir.path(), &devnet);
-    let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
-    let rpc_port = free_port();
-    let _node = NodeProcess::spawn(
-        VOUCH,
-        &node_args_with_ports(&devnet, dir.path(), "node", &genesis, rpc_port, 0),
-        &key,
-    );
-    let client = admin(rpc_port);
-    let constants = devnet.deployment.constants;
-    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
-    // A checkpoint that just landed in the second slot of an epoch (not epoch 0): the node
-    // registered it; its replacement will land in the same epoch.
-    let (orphan, head) = poll(
-        "a checkpoint in an epoch's second slot",
-        Duration::from_secs(180),
-        || {
-            let (client, devnet) = (client.clone(), &devnet);
-            async move {
-                let head = devnet
-                    .provider
-                    .get_block_by_number(Default::default())
-                    .await
-                    .ok()??;
-                let slot = constants.slot_at_timestamp(head.header.timestamp)?;
-                let epoch = constants.epoch_at_slot(slot);
-                let first = constants.first_slot_of_epoch(epoch)?;
-                if epoch.get() == 0 || slot.get() != first.get() + 1 {
-                    return None;
-                }
-                let c = client
-                    .get_checkpoints(epoch.get())
-                    .await
-                    .ok()?
-                    .into_iter()
-                    .find(|c| c.slot == slot.get())?;
-                Some((c, head.header.number))
-            }
-        },
-    )
-    .await;
-    vouch_testnet::L1Control::new(&devnet.provider)
-        .reorg(head - orphan.l1_block + 1)
-        .await
-        .expect("anvil reorgs");
+    let s = Scenario::new(3.0, 2).await;
+    let _node = s.node(&[]);
+    // A checkpoint that just landed in the second slot of an epoch: the node registered it.
+    let (orphan, _) = s.landed_in_slot(1).await;
+    s.reorg_from(orphan.l1_block).await;
     // The sequencer re-proposes at the same number, normally later in the same epoch (a slot
     // it misses can push it into the next one); the node drops the orphan and proves the
     // replacement.
-    let replacement = poll("the replacement on L1", Duration::from_secs(60), || {
-        let (rollup, orphan) = (&rollup, &orphan);
-        async move {
-            let c = rollup.checkpoint(orphan.number).call().await.ok()?;
-            (c.archive != orphan.archive && !c.archive.is_zero()).then_some(c)
-        }
-    })
-    .await;
+    let replacement = s.replacement_of(&orphan).await;
     assert!(replacement.slot > orphan.slot);
-    let epoch = constants
+    let epoch = s
+        .constants()
         .epoch_at_slot(vouch_primitives::Slot(replacement.slot))
         .get();
-    let session = full_epoch_landed(&client, epoch).await;
+    let session = full_epoch_landed(&s.client, epoch).await;
     assert!(session.from <= orphan.number && orphan.number <= session.to);
-    assert!(rollup.provenCheckpointNumber().call().await.unwrap() >= orphan.number);
+    assert!(s.rollup().provenCheckpointNumber().call().await.unwrap() >= orphan.number);
     for e in [orphan.epoch, epoch] {
-        let held = client.get_checkpoints(e).await.unwrap();
+        let held = s.client.get_checkpoints(e).await.unwrap();
         assert!(
             held.iter().all(|c| c.archive != orphan.archive),
             "the orphan is gone from the node"
         );
     }
     assert!(
-        client
+        s.client
             .get_checkpoints(epoch)
             .await
             .unwrap()
@@ -437,77 +475,82 @@ async fn a_mid_epoch_reorg_proves_the_replacement_and_not_the_orphan() {
             .any(|c| c.archive == replacement.archive && c.status == "proven"),
         "the replacement is proven"
     );
-    devnet.stop().await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mid_epoch_reorg_without_replacement_proves_exactly_the_survivors() {
+    let s = Scenario::new(3.0, 2).await;
+    let _node = s.node(&[]);
+    // A checkpoint in an epoch's second slot; the sequencer stops proposing, and L1 loses
+    // it (and anything after it).
+    let (orphan, _) = s.landed_in_slot(1).await;
+    s.devnet.sequencer().hold_proposals(true).await;
+    s.reorg_from(orphan.l1_block).await;
+    assert_eq!(
+        s.rollup().pendingCheckpointNumber().call().await.unwrap(),
+        orphan.number - 1,
+        "the reorg took the orphan and everything after it"
+    );
+    // Nothing replaces it before the epoch ends.
+    poll("the epoch to end", MINUTE, || async {
+        (s.head().await?.epoch > orphan.epoch).then_some(())
+    })
+    .await;
+    s.devnet.sequencer().hold_proposals(false).await;
+    let session = full_epoch_landed(&s.client, orphan.epoch).await;
+    assert_eq!(
+        session.to,
+        orphan.number - 1,
+        "the epoch proof ends at the last survivor"
+    );
+    assert!(session.from <= session.to);
+    let at = session.landed.as_ref().expect("where it landed").l1_block;
+    assert_eq!(
+        s.rollup()
+            .provenCheckpointNumber()
+            .block(at.into())
+            .call()
+            .await
+            .unwrap(),
+        session.to,
+        "L1 proved exactly the survivors"
+    );
+    assert!(
+        s.client
+            .get_checkpoints(orphan.epoch)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.number < orphan.number && c.status == "proven"),
+        "the node holds the survivors only, all proven"
+    );
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reorg_of_the_last_slot_checkpoint_proves_the_rest_of_the_epoch() {
-    let _heavy = HEAVY.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let devnet = proving_devnet(dir.path(), 3.0, 2).await;
-    let genesis = write_genesis(dir.path(), &devnet);
-    let key = format!("{:#x}", devnet.anvil.dev_signer(1).to_bytes());
-    let rpc_port = free_port();
-    let _node = NodeProcess::spawn(
-        VOUCH,
-        &node_args_with_ports(&devnet, dir.path(), "node", &genesis, rpc_port, 0),
-        &key,
-    );
-    let client = admin(rpc_port);
-    let constants = devnet.deployment.constants;
-    let rollup = Rollup::new(devnet.deployment.rollup, &devnet.provider);
-    // The checkpoint of an epoch's last slot (not epoch 0), as soon as the node has it: its
-    // session may already be open, since nothing can follow it in the epoch.
-    let (orphan, head) = poll("a last-slot checkpoint", Duration::from_secs(180), || {
-        let (client, devnet) = (client.clone(), &devnet);
-        async move {
-            let head = devnet
-                .provider
-                .get_block_by_number(Default::default())
-                .await
-                .ok()??;
-            let slot = constants.slot_at_timestamp(head.header.timestamp)?;
-            let epoch = constants.epoch_at_slot(slot);
-            let last = constants.last_slot_of_epoch(epoch)?;
-            if epoch.get() == 0 || slot != last {
-                return None;
-            }
-            let c = client
-                .get_checkpoints(epoch.get())
-                .await
-                .ok()?
-                .into_iter()
-                .find(|c| c.slot == slot.get())?;
-            Some((c, head.header.number))
-        }
-    })
-    .await;
-    vouch_testnet::L1Control::new(&devnet.provider)
-        .reorg(head - orphan.l1_block + 1)
-        .await
-        .expect("anvil reorgs");
+    let s = Scenario::new(3.0, 2).await;
+    let _node = s.node(&[]);
+    // The checkpoint of an epoch's last slot, as soon as the node has it: its session may
+    // already be open, since nothing can follow it in the epoch.
+    let last = s.constants().epoch_duration - 1;
+    let (orphan, _) = s.landed_in_slot(last).await;
+    s.reorg_from(orphan.l1_block).await;
     // Its epoch is proven without it; the sequencer's replacement lands in the next epoch.
-    let session = full_epoch_landed(&client, orphan.epoch).await;
+    let session = full_epoch_landed(&s.client, orphan.epoch).await;
     assert_eq!(
         session.to,
         orphan.number - 1,
         "the survivors, and only them"
     );
-    let replacement = poll("the replacement on L1", Duration::from_secs(60), || {
-        let rollup = &rollup;
-        let orphan = &orphan;
-        async move {
-            let c = rollup.checkpoint(orphan.number).call().await.ok()?;
-            (c.archive != orphan.archive && !c.archive.is_zero()).then_some(c)
-        }
-    })
-    .await;
+    let replacement = s.replacement_of(&orphan).await;
     assert!(
         replacement.slot > orphan.slot,
         "the replacement is in a later slot"
     );
     assert!(
-        client
+        s.client
             .get_checkpoints(orphan.epoch)
             .await
             .unwrap()
@@ -515,6 +558,198 @@ async fn a_reorg_of_the_last_slot_checkpoint_proves_the_rest_of_the_epoch() {
             .all(|c| c.archive != orphan.archive),
         "the orphan is gone from the node"
     );
-    assert!(rollup.provenCheckpointNumber().call().await.unwrap() >= session.to);
-    devnet.stop().await;
+    assert!(s.rollup().provenCheckpointNumber().call().await.unwrap() >= session.to);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_while_the_epoch_proof_is_built_rebuilds_it_from_the_survivors() {
+    let s = Scenario::new(3.0, 2).await;
+    let gate = s.dir.path().join("hold-epoch-proofs");
+    let _node = s.node(&["--dev.hold-epoch-proofs", &gate.display().to_string()]);
+    // An epoch three checkpoints in: from now on its epoch proof waits at the gate.
+    let (third, _) = s.landed_in_slot(2).await;
+    let epoch = third.epoch;
+    std::fs::write(&gate, b"held by the test").unwrap();
+    let building = poll("the epoch proof being built", MINUTE, || async {
+        s.client
+            .get_sessions(Some(SessionFilter {
+                epoch: Some(epoch),
+                state: Some("awaiting_root".into()),
+                ..Default::default()
+            }))
+            .await
+            .ok()?
+            .into_iter()
+            .find(|x| x.kind == "full")
+    })
+    .await;
+    // L1 loses the epoch's last checkpoint under the running epoch proof.
+    let orphan = s
+        .client
+        .get_checkpoints(epoch)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.number == building.to)
+        .expect("the session's last checkpoint");
+    s.reorg_from(orphan.l1_block).await;
+    poll("the node to drop the orphan", MINUTE, || async {
+        let held = s.client.get_checkpoints(epoch).await.ok()?;
+        held.iter()
+            .all(|c| c.archive != orphan.archive)
+            .then_some(())
+    })
+    .await;
+    // Nothing has been proven since the gate closed (one agent, held): count from here.
+    let leaves_before = s.metric("vouch_checkpoint_proofs_total");
+    std::fs::remove_file(&gate).unwrap();
+    let session = full_epoch_landed(&s.client, epoch).await;
+    assert_ne!(session.id, building.id);
+    assert_eq!(session.from, building.from);
+    assert_eq!(session.to, orphan.number - 1, "rebuilt from the survivors");
+    assert!(s.rollup().provenCheckpointNumber().call().await.unwrap() >= session.to);
+    // Every leaf proven since is of a later epoch: the survivors' proofs were reused.
+    let leaves = s.metric("vouch_checkpoint_proofs_total") - leaves_before;
+    let mut later = 0;
+    for e in epoch + 1..=epoch + 3 {
+        // (An epoch still in the future is refused.)
+        let held = s.client.get_checkpoints(e).await.unwrap_or_default();
+        later += held.iter().filter(|c| c.status == "proven").count();
+    }
+    assert!(
+        leaves <= later as f64,
+        "{leaves} leaf proofs since the reorg, only {later} of later epochs"
+    );
+    let cancelled = s.client.get_session(building.id).await.unwrap();
+    assert_eq!(cancelled.state, "cancelled", "{:?}", cancelled.reason);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_transaction_reorged_out_is_sent_again_while_the_window_is_open() {
+    let s = Scenario::new(3.0, 2).await;
+    let _node = s.node(&[]);
+    let first = poll("an epoch proof on L1", 3 * MINUTE, || async {
+        s.client
+            .get_sessions(Some(SessionFilter {
+                state: Some("completed".into()),
+                ..Default::default()
+            }))
+            .await
+            .ok()?
+            .into_iter()
+            .find(|x| x.kind == "full" && x.epoch > 0)
+    })
+    .await;
+    let landed = first.landed.clone().expect("where it landed");
+    let head = s.devnet.provider.get_block_number().await.unwrap();
+    s.reorg_from(landed.l1_block).await;
+    // The same session lands again: the same signed transaction, in a block after the reorg.
+    let again = poll("the proof on L1 again", 2 * MINUTE, || async {
+        let x = s.client.get_session(first.id).await.ok()?;
+        let l = x.landed.clone()?;
+        (x.state == "completed" && l.l1_block > head).then_some(x)
+    })
+    .await;
+    let relanded = again.landed.expect("where it landed");
+    assert_eq!(
+        relanded.tx, landed.tx,
+        "the journalled transaction was sent again"
+    );
+    let receipt = s
+        .devnet
+        .provider
+        .get_transaction_receipt(landed.tx)
+        .await
+        .unwrap()
+        .expect("on L1");
+    assert!(receipt.block_number.unwrap() > head && receipt.status());
+    assert!(s.rollup().provenCheckpointNumber().call().await.unwrap() >= first.to);
+    assert!(s.metric("vouch_proofs_republished_total") >= 1.0);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unprovable_checkpoint_is_reported_and_the_epochs_after_the_prune_are_proven() {
+    // A one-epoch window, so the prune comes soon.
+    let s = Scenario::new(3.0, 1).await;
+    let _node = s.node(&[]);
+    let rollup = s.rollup();
+    // Two checkpoints into an epoch, the sequencer posts its next one with truncated
+    // transaction data.
+    let (second, _) = s.landed_in_slot(1).await;
+    s.devnet.sequencer().corrupt_next_proposal();
+    let bad = poll("a checkpoint reported unprovable", MINUTE, || async {
+        let mut found = Vec::new();
+        for e in second.epoch..=second.epoch + 1 {
+            found.extend(
+                s.client
+                    .get_checkpoints(e)
+                    .await
+                    .ok()?
+                    .into_iter()
+                    .filter(|c| c.status == "unprovable"),
+            );
+        }
+        found.into_iter().min_by_key(|c| c.number)
+    })
+    .await;
+    let reason = bad.error.clone().unwrap_or_default();
+    assert!(!reason.is_empty(), "the reason is reported");
+    assert!(bad.number > second.number);
+    // Its epoch cannot be proven whole: the honest checkpoints before it are proven on their
+    // own, so the prune at the window's end takes only the bad one and its descendants.
+    let mut kept = 0;
+    if bad.epoch == second.epoch {
+        let salvage = poll("the prefix proven", 2 * MINUTE, || async {
+            s.client
+                .get_sessions(Some(SessionFilter {
+                    epoch: Some(bad.epoch),
+                    state: Some("completed".into()),
+                    ..Default::default()
+                }))
+                .await
+                .ok()?
+                .into_iter()
+                .find(|x| x.kind == "partial")
+        })
+        .await;
+        assert_eq!(salvage.to, bad.number - 1);
+        assert!(salvage.from <= second.number);
+        kept = salvage.to;
+    }
+    // L1 prunes when the window closes, the sequencer re-proposes, and the node proves the
+    // new chain past the bad checkpoint.
+    pruned(&rollup).await;
+    assert!(
+        rollup.pendingCheckpointNumber().call().await.unwrap() >= kept,
+        "the prune kept the proven prefix"
+    );
+    poll(
+        "the chain proven past the bad checkpoint",
+        3 * MINUTE,
+        || async {
+            (rollup.provenCheckpointNumber().call().await.ok()? >= bad.number).then_some(())
+        },
+    )
+    .await;
+    let now = rollup.checkpoint(bad.number).call().await.unwrap();
+    assert_ne!(now.archive, bad.archive, "a new checkpoint at its number");
+    let failed = s
+        .client
+        .get_sessions(Some(SessionFilter {
+            epoch: Some(bad.epoch),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert!(
+        failed
+            .iter()
+            .all(|x| x.state != "completed" || x.to < bad.number),
+        "nothing past the bad checkpoint was published: {failed:?}"
+    );
+    s.client.status().await.expect("the node kept running");
+    s.stop().await;
 }

@@ -7,7 +7,7 @@ use alloy::primitives::{B256, Bytes};
 use jsonrpsee::proc_macros::rpc;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use vouch_node::model::{CheckpointRecord, Landed, ProverStatus, SessionKind, SessionRecord};
+use vouch_node::model::{CheckpointRecord, Landed, SessionKind, SessionRecord};
 
 /// `vouch_status`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -318,12 +318,7 @@ impl LandedView {
 impl CheckpointView {
     /// The view of a record.
     pub fn of(c: &CheckpointRecord) -> Self {
-        let (status, error) = match &c.status {
-            ProverStatus::Proving => ("proving", None),
-            ProverStatus::Proven => ("proven", None),
-            ProverStatus::Unprovable { reason } => ("unprovable", Some(reason.clone())),
-            ProverStatus::Failed { error } => ("failed", Some(error.clone())),
-        };
+        let (status, error) = (c.status.name(), c.status.error().map(str::to_string));
         Self {
             number: c.id.number,
             slot: c.id.slot,

@@ -13,115 +13,207 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vouch_broker::JobState;
+use vouch_node::model::ProverStatus;
 use vouch_node::{NodeHandle, SessionState};
+
+/// How a metric is registered before it first moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A counter without labels.
+    Counter,
+    /// A counter per job kind (`kind="checkpoint"|"epoch"`).
+    CounterByJobKind,
+    /// A counter per session state (`state="…"`).
+    CounterBySessionState,
+    /// A gauge (set from the node's snapshot, or on an event).
+    Gauge,
+    /// A histogram.
+    Histogram,
+}
 
 /// Every metric the node exports, with its help text (the dashboard queries only these; a test
 /// checks that a running node exports each of them).
-pub const METRICS: &[(&str, &str)] = &[
-    ("vouch_build_info", "Always 1; the version is a label."),
-    ("vouch_l1_head_block", "L1 head seen by the follower."),
-    ("vouch_l1_synced_block", "Last L1 block processed."),
+pub const METRICS: &[(&str, Kind, &str)] = &[
+    (
+        "vouch_build_info",
+        Kind::Gauge,
+        "Always 1; the version is a label.",
+    ),
+    (
+        "vouch_l1_head_block",
+        Kind::Gauge,
+        "L1 head seen by the follower.",
+    ),
+    (
+        "vouch_l1_synced_block",
+        Kind::Gauge,
+        "Last L1 block processed.",
+    ),
     (
         "vouch_follower_lag_slots",
+        Kind::Gauge,
         "Slots between the wall clock and the synced slot.",
     ),
-    ("vouch_l1_reorgs_total", "L1 reorgs the follower unwound."),
+    (
+        "vouch_l1_reorgs_total",
+        Kind::Counter,
+        "L1 reorgs the follower unwound.",
+    ),
     (
         "vouch_l1_reorged_blocks_total",
+        Kind::Counter,
         "L1 blocks unwound by reorgs.",
     ),
     (
         "vouch_l1_sync_errors_total",
+        Kind::Counter,
         "Failed L1 syncs (each rotates the RPC URL).",
     ),
-    ("vouch_l2_pending_checkpoint", "Last proposed checkpoint."),
-    ("vouch_l2_proven_checkpoint", "Last proven checkpoint."),
+    (
+        "vouch_l2_pending_checkpoint",
+        Kind::Gauge,
+        "Last proposed checkpoint.",
+    ),
+    (
+        "vouch_l2_proven_checkpoint",
+        Kind::Gauge,
+        "Last proven checkpoint.",
+    ),
     (
         "vouch_l2_finalized_checkpoint",
+        Kind::Gauge,
         "Proven checkpoint as of the finalized L1 block.",
     ),
     (
         "vouch_prunes_total",
+        Kind::Counter,
         "Checkpoint prunes seen (window prunes and reorgs).",
     ),
     (
         "vouch_checkpoints",
+        Kind::Gauge,
         "Registered checkpoints by prover status.",
     ),
-    ("vouch_sessions", "Epoch sessions by state."),
+    ("vouch_sessions", Kind::Gauge, "Epoch sessions by state."),
     (
         "vouch_sessions_ended_total",
+        Kind::CounterBySessionState,
         "Sessions ended, by final state.",
     ),
     (
         "vouch_oldest_unproven_deadline_slack_seconds",
+        Kind::Gauge,
         "Seconds left before the oldest open epoch's window closes.",
     ),
     (
         "vouch_checkpoint_proving_seconds",
+        Kind::Histogram,
         "Checkpoint (leaf) proving time, witness included.",
     ),
-    ("vouch_checkpoint_proofs_total", "Checkpoint proofs made."),
+    (
+        "vouch_checkpoint_proofs_total",
+        Kind::Counter,
+        "Checkpoint proofs made.",
+    ),
     (
         "vouch_epoch_proving_seconds",
+        Kind::Histogram,
         "Epoch proving time, witnesses included.",
     ),
-    ("vouch_epoch_proofs_total", "Epoch proofs made."),
+    (
+        "vouch_epoch_proofs_total",
+        Kind::Counter,
+        "Epoch proofs made.",
+    ),
     (
         "vouch_reproved_leaves_total",
+        Kind::Counter,
         "Leaf proofs of checkpoints already proven when the node started.",
     ),
     (
         "vouch_broker_jobs",
+        Kind::Gauge,
         "Broker jobs by kind and state (queued, active).",
     ),
     (
         "vouch_broker_jobs_retried",
+        Kind::Gauge,
         "Held jobs leased more than once, by kind.",
     ),
     (
         "vouch_broker_job_retries_total",
+        Kind::CounterByJobKind,
         "Retryable job failures re-queued, by kind.",
     ),
     (
         "vouch_broker_lease_timeouts_total",
+        Kind::CounterByJobKind,
         "Expired leases leased again, by kind.",
     ),
-    ("vouch_broker_jobs_failed_total", "Jobs given up, by kind."),
-    ("vouch_broker_agents", "Local proving agents."),
+    (
+        "vouch_broker_jobs_failed_total",
+        Kind::CounterByJobKind,
+        "Jobs given up, by kind.",
+    ),
+    ("vouch_broker_agents", Kind::Gauge, "Local proving agents."),
     (
         "vouch_publishing_paused",
+        Kind::Gauge,
         "1 while an operator paused publishing.",
     ),
     (
         "vouch_epoch_proofs_landed_total",
+        Kind::Counter,
         "Epoch proofs this node landed on L1.",
     ),
     (
         "vouch_epoch_latency_seconds",
+        Kind::Histogram,
         "Last checkpoint on L1 to its epoch proof on L1.",
     ),
     (
         "vouch_deadline_slack_seconds",
+        Kind::Histogram,
         "Seconds left before the deadline when a proof landed.",
     ),
     (
         "vouch_last_deadline_slack_seconds",
+        Kind::Gauge,
         "The same, of the last landed proof.",
     ),
-    ("vouch_l1_gas_used_total", "Gas of landed submissions."),
+    (
+        "vouch_l1_gas_used_total",
+        Kind::Counter,
+        "Gas of landed submissions.",
+    ),
     (
         "vouch_l1_fees_gwei_total",
+        Kind::Counter,
         "Fees of landed submissions (gwei).",
     ),
-    ("vouch_l1_txs_total", "Transactions of landed submissions."),
-    ("vouch_l1_tx_replacements_total", "Fee bumps signed."),
+    (
+        "vouch_l1_txs_total",
+        Kind::Counter,
+        "Transactions of landed submissions.",
+    ),
+    (
+        "vouch_l1_tx_replacements_total",
+        Kind::Counter,
+        "Fee bumps signed.",
+    ),
     (
         "vouch_lost_races_total",
+        Kind::Counter,
         "Submissions superseded by another prover.",
     ),
     (
+        "vouch_proofs_republished_total",
+        Kind::Counter,
+        "Landed proofs an L1 reorg removed, sent again while their window was open.",
+    ),
+    (
         "vouch_admin_unauthorized_total",
+        Kind::Counter,
         "Mutating admin calls refused for a missing or bad JWT.",
     ),
 ];
@@ -143,7 +235,7 @@ pub fn recorder() -> &'static PrometheusHandle {
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("a metrics recorder was already installed; /metrics stays empty");
         }
-        for (name, help) in METRICS {
+        for (name, _, help) in METRICS {
             metrics::describe_gauge!(*name, *help);
         }
         handle
@@ -152,47 +244,27 @@ pub fn recorder() -> &'static PrometheusHandle {
 
 /// Registers every counter at 0, so that dashboards and alerts see them before they first move.
 fn register_counters() {
-    for name in [
-        "vouch_l1_reorgs_total",
-        "vouch_l1_reorged_blocks_total",
-        "vouch_l1_sync_errors_total",
-        "vouch_prunes_total",
-        "vouch_checkpoint_proofs_total",
-        "vouch_epoch_proofs_total",
-        "vouch_reproved_leaves_total",
-        "vouch_epoch_proofs_landed_total",
-        "vouch_l1_gas_used_total",
-        "vouch_l1_fees_gwei_total",
-        "vouch_l1_txs_total",
-        "vouch_l1_tx_replacements_total",
-        "vouch_lost_races_total",
-        "vouch_admin_unauthorized_total",
-    ] {
-        metrics::counter!(name).increment(0);
-    }
-    for kind in ["checkpoint", "epoch"] {
-        for name in [
-            "vouch_broker_job_retries_total",
-            "vouch_broker_lease_timeouts_total",
-            "vouch_broker_jobs_failed_total",
-        ] {
-            metrics::counter!(name, "kind" => kind).increment(0);
+    for (name, kind, _) in METRICS {
+        let name = *name;
+        match kind {
+            Kind::Counter => metrics::counter!(name).increment(0),
+            Kind::CounterByJobKind => {
+                for job in ["checkpoint", "epoch"] {
+                    metrics::counter!(name, "kind" => job).increment(0);
+                }
+            }
+            Kind::CounterBySessionState => {
+                for state in SessionState::ALL {
+                    metrics::counter!(name, "state" => state.name()).increment(0);
+                }
+            }
+            // A histogram exists once it has a sample; registering it makes it render empty.
+            Kind::Histogram => drop(metrics::histogram!(name)),
+            Kind::Gauge => {}
         }
-    }
-    for state in SessionState::ALL {
-        metrics::counter!("vouch_sessions_ended_total", "state" => state.name()).increment(0);
     }
     // Set on each landing; present (adding 0 keeps a value already set) before the first.
     metrics::gauge!("vouch_last_deadline_slack_seconds").increment(0.0);
-    for name in [
-        "vouch_checkpoint_proving_seconds",
-        "vouch_epoch_proving_seconds",
-        "vouch_epoch_latency_seconds",
-        "vouch_deadline_slack_seconds",
-    ] {
-        // A histogram exists once it has a sample; registering it makes it render empty.
-        let _ = metrics::histogram!(name);
-    }
 }
 
 /// Sets the state gauges from one snapshot.
@@ -217,11 +289,11 @@ pub fn update_gauges(node: &NodeHandle) {
         let n = status.sessions.iter().filter(|s| s.state == state).count();
         metrics::gauge!("vouch_sessions", "state" => state.name()).set(n as f64);
     }
-    for status_name in ["proving", "proven", "unprovable", "failed"] {
+    for status_name in ProverStatus::NAMES {
         let n = status
             .checkpoints
             .iter()
-            .filter(|c| crate::api::CheckpointView::of(c).status == status_name)
+            .filter(|c| c.status.name() == status_name)
             .count();
         metrics::gauge!("vouch_checkpoints", "status" => status_name).set(n as f64);
     }

@@ -190,6 +190,11 @@ impl Devnet {
         })
     }
 
+    /// The sequencer (tests hold its proposals or make it post a faulty one).
+    pub fn sequencer(&self) -> &SequencerHandle {
+        &self.sequencer
+    }
+
     /// The sequencer's JSON-RPC URL.
     pub fn sequencer_url(&self) -> String {
         self.sequencer.rpc_url()

@@ -388,7 +388,9 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
 
     fn on_proven(&mut self, proven: u64) -> Result<(), NodeError> {
         info!(proven, "proven tip moved");
+        let synced = self.synced_slot()?;
         let mut changed = Vec::new();
+        let mut republish = Vec::new();
         for s in self.sessions.values_mut().filter(|s| {
             matches!(s.state, SessionState::Completed | SessionState::Superseded) && !s.reverted
         }) {
@@ -396,18 +398,52 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 s.seen_on_l1 = true;
                 changed.push(s.clone());
             } else if proven < s.to() && s.seen_on_l1 {
-                warn!(
-                    session = s.id,
-                    epoch = s.epoch,
-                    proven,
-                    "an L1 reorg removed this session's proof; the epoch is published again if its window is open"
-                );
                 s.reverted = true;
                 changed.push(s.clone());
+                // Our own landed proof of checkpoints still on the chain: the same signed
+                // transactions go out again (they are journalled), nothing is re-proven.
+                if s.state == SessionState::Completed && s.epoch_job.is_some() {
+                    republish.push(s.id);
+                }
             }
         }
         for s in changed {
             self.db.put_session(&s)?;
+        }
+        for id in republish {
+            let s = &self.sessions[&id];
+            let (epoch, from, to) = (s.epoch, s.from(), s.to());
+            let members = s.members.clone();
+            if self.expired(epoch, synced) {
+                warn!(
+                    session = id,
+                    epoch,
+                    proven,
+                    "an L1 reorg removed this session's proof after its window closed"
+                );
+                continue;
+            }
+            if let Some(why) = self.members_changed(&members)? {
+                warn!(session = id, epoch, proven, %why, "an L1 reorg removed this session's proof and changed its checkpoints; the epoch is proven again");
+                continue;
+            }
+            warn!(
+                session = id,
+                epoch,
+                from,
+                to,
+                proven,
+                "an L1 reorg removed this session's proof; sending it again while the window is open"
+            );
+            metrics::counter!("vouch_proofs_republished_total").increment(1);
+            let rec = self.sessions.get_mut(&id).expect("listed above");
+            rec.state = SessionState::Publishing;
+            rec.reverted = false;
+            rec.seen_on_l1 = false;
+            rec.finished_ms = None;
+            let rec = rec.clone();
+            self.db.put_session(&rec)?;
+            self.enqueue_publish(id)?;
         }
         Ok(())
     }
@@ -585,16 +621,16 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         match s.state {
             SessionState::AwaitingCheckpoints => {
                 let mut all_proven = true;
-                for m in &s.members {
+                for (i, m) in s.members.iter().enumerate() {
                     match &self.store.get(m).expect("checked above").status {
                         ProverStatus::Proven => {}
                         ProverStatus::Proving => all_proven = false,
                         ProverStatus::Unprovable { reason } => {
-                            return self.end_session(
-                                id,
-                                SessionState::Failed,
-                                Some(reason.clone()),
-                            );
+                            self.end_session(id, SessionState::Failed, Some(reason.clone()))?;
+                            if s.kind == SessionKind::Full && i > 0 {
+                                self.salvage_prefix(s.epoch, s.members[i - 1].number)?;
+                            }
+                            return Ok(());
                         }
                         ProverStatus::Failed { error } => {
                             return self.end_session(
@@ -634,6 +670,26 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 }
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Once an epoch failed on an unprovable checkpoint, proves the checkpoints before it (up
+    /// to `to`) in a partial session: the prune at the window's end then takes only the
+    /// unprovable checkpoint and what follows it, not the honest ones before.
+    fn salvage_prefix(&mut self, epoch: u64, to: u64) -> Result<(), NodeError> {
+        match self.start_proof(epoch, Some(to)) {
+            Ok(session) => {
+                info!(
+                    session,
+                    epoch, to, "proving the checkpoints before the unprovable one on their own"
+                );
+                Ok(())
+            }
+            Err(NodeError::Refused(why)) => {
+                info!(epoch, to, %why, "the checkpoints before the unprovable one are not proven on their own");
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -91,6 +91,30 @@ pub enum ProverStatus {
     },
 }
 
+impl ProverStatus {
+    /// Every status name, for operators' tables and metric labels.
+    pub const NAMES: [&'static str; 4] = ["proving", "proven", "unprovable", "failed"];
+
+    /// The status's name (one of [`Self::NAMES`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Proving => "proving",
+            Self::Proven => "proven",
+            Self::Unprovable { .. } => "unprovable",
+            Self::Failed { .. } => "failed",
+        }
+    }
+
+    /// Why it is unprovable or failed.
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Self::Unprovable { reason } => Some(reason),
+            Self::Failed { error } => Some(error),
+            Self::Proving | Self::Proven => None,
+        }
+    }
+}
+
 /// A registered checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointRecord {

@@ -66,6 +66,8 @@ pub struct ProofRunner<K: Kv, S: VersionedStore> {
     pub(crate) stats: Arc<RunnerStats>,
     /// Development and tests only: a pause before every job (a slow prover).
     pub(crate) throttle: std::time::Duration,
+    /// Development and tests only: epoch proofs wait while this file exists.
+    pub(crate) epoch_gate: Option<std::path::PathBuf>,
 }
 
 impl<K: Kv, S: VersionedStore> ProofRunner<K, S> {
@@ -141,6 +143,11 @@ impl<K: Kv + 'static, S: VersionedStore + 'static> JobRunner for ProofRunner<K, 
                 Ok(proof)
             }
             JobInput::Epoch { members, .. } => {
+                if let Some(gate) = &self.epoch_gate {
+                    while gate.exists() {
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                }
                 let started = std::time::Instant::now();
                 let witnesses = members
                     .iter()

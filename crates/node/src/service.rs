@@ -80,6 +80,9 @@ pub struct NodeConfig {
     /// Development and tests only: a pause before every proving job, to simulate a prover too
     /// slow for the window. Zero in production.
     pub dev_throttle_proving: Duration,
+    /// Development and tests only: epoch proofs wait while this file exists (a gate a test
+    /// holds to change the chain under a running epoch proof). `None` in production.
+    pub dev_hold_epoch_proofs: Option<std::path::PathBuf>,
 }
 
 /// A snapshot of the node for operators and tests.
@@ -296,6 +299,7 @@ impl NodeHandle {
             proven_at_start,
             stats: stats.clone(),
             throttle: config.dev_throttle_proving,
+            epoch_gate: config.dev_hold_epoch_proofs.clone(),
         });
         spawn_local_agents(
             broker.clone(),
@@ -334,6 +338,9 @@ impl NodeHandle {
         let publishing_enabled = !matches!(config.publisher, PublisherChoice::Disabled);
         if !config.dev_throttle_proving.is_zero() {
             warn!(throttle = ?config.dev_throttle_proving, "DEVELOPMENT: every proving job is delayed");
+        }
+        if let Some(gate) = &config.dev_hold_epoch_proofs {
+            warn!(gate = %gate.display(), "DEVELOPMENT: epoch proofs wait while this file exists");
         }
         if let PublisherChoice::Evm {
             signer,
@@ -432,6 +439,8 @@ impl NodeHandle {
             .clone();
         status.l1_head = self.l1_head.load(Ordering::Relaxed);
         status.publishing_paused = *self.paused.borrow();
+        // Read here, when someone asks, not on every step of the node.
+        status.jobs = self.broker.jobs().unwrap_or_default();
         status
     }
 
@@ -745,14 +754,12 @@ async fn core_loop<
             .ok()
             .flatten()
             .map(|s| s.get());
-        let jobs = core.broker.jobs().unwrap_or_default();
         let mut guard = status.lock().unwrap_or_else(|p| p.into_inner());
         let next = NodeStatus {
             sessions: core.sessions(),
             checkpoints: core.checkpoints(),
             tips,
             synced_slot,
-            jobs,
             updated_ms: vouch_broker::now_ms(),
             ..guard.clone()
         };

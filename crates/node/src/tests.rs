@@ -272,6 +272,7 @@ impl Harness {
             proven_at_start: self.proven_at_start.clone(),
             stats: self.stats.clone(),
             throttle: std::time::Duration::ZERO,
+            epoch_gate: None,
         }
     }
 
@@ -478,13 +479,16 @@ async fn a_complete_epoch_is_proven_and_published_once() {
         4,
         "epoch 12 expired at slot 112: only 13's leaves"
     );
-    // An L1 reorg removes the submission while the window is open: published again, from the
-    // stored proof.
+    // An L1 reorg removes the submission while the window is open: the same session
+    // publishes again (its journalled transactions), from the stored proof.
     h.reorg_to(landing - 1);
     h.advance_to_slot(114);
     h.sync().await;
     h.prove_all();
-    assert!(h.sessions_of(13)[0].reverted);
+    let sessions = h.sessions_of(13);
+    assert_eq!(sessions.len(), 1, "no new session for the same checkpoints");
+    assert_eq!(sessions[0].state, SessionState::Publishing);
+    assert!(!sessions[0].seen_on_l1 && !sessions[0].reverted);
     assert_eq!(h.published_for(13), vec![(2, 5), (2, 5)]);
     assert_eq!(
         h.stats.epochs_proven.load(Ordering::SeqCst),
@@ -782,13 +786,24 @@ async fn an_unprovable_checkpoint_fails_its_epoch_and_later_epochs_go_on() {
     h.advance_to_slot(112);
     h.sync().await;
     h.prove_all();
-    let failed = h.sessions_of(13).pop().unwrap();
+    let sessions = h.sessions_of(13);
+    let failed = sessions
+        .iter()
+        .find(|s| s.kind == SessionKind::Full)
+        .unwrap();
     assert_eq!(failed.state, SessionState::Failed);
-    assert!(failed.reason.unwrap().contains("state root"));
+    assert!(failed.reason.clone().unwrap().contains("state root"));
+    // The honest checkpoint before it is proven on its own, so the prune does not take it.
+    let salvage = sessions
+        .iter()
+        .find(|s| s.kind == SessionKind::Partial)
+        .expect("a partial session for the prefix");
+    assert_eq!((salvage.from(), salvage.to()), (2, 2));
+    assert_eq!(h.published_for(13), vec![(2, 2)]);
     // Nothing is retried for the same set.
     h.sync().await;
     h.prove_all();
-    assert_eq!(h.sessions_of(13).len(), 1);
+    assert_eq!(h.sessions_of(13).len(), 2);
     // The chain is repaired (a reorg replaces checkpoint 3 with the honest one): the epoch
     // is proven after all.
     h.reorg_to(third - 1);
@@ -796,7 +811,7 @@ async fn an_unprovable_checkpoint_fails_its_epoch_and_later_epochs_go_on() {
     h.advance_to_slot(112);
     h.sync().await;
     h.prove_all();
-    assert_eq!(h.published_for(13), vec![(2, 5)]);
+    assert_eq!(h.published_for(13), vec![(2, 2), (2, 5)]);
 }
 
 #[tokio::test]

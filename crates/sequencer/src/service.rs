@@ -12,6 +12,7 @@ use jsonrpsee::server::{Server, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -130,6 +131,12 @@ struct Shared {
     /// pointer (in [`Shared::chain`] and [`Shared::publish`]), so no other lock is ever taken
     /// under it and the lock order with the mempool cannot go wrong.
     chain: Mutex<Arc<Chain>>,
+    /// Test control: propose nothing while set.
+    hold: AtomicBool,
+    /// Held by the worker for each tick (so a hold can wait for a proposal in flight).
+    ticking: tokio::sync::Mutex<()>,
+    /// Test control: post the next proposal's transaction data truncated.
+    corrupt_next: AtomicBool,
 }
 
 impl Shared {
@@ -147,6 +154,7 @@ impl Shared {
 
 /// A running sequencer.
 pub struct SequencerHandle {
+    shared: Arc<Shared>,
     rpc_addr: SocketAddr,
     cancel: CancellationToken,
     loop_task: JoinHandle<()>,
@@ -162,6 +170,22 @@ impl SequencerHandle {
     /// HTTP URL of the JSON-RPC server.
     pub fn rpc_url(&self) -> String {
         format!("http://{}", self.rpc_addr)
+    }
+
+    /// Test control: while `hold` is set, propose nothing (L1 reorgs then leave no
+    /// replacement behind). Returns once no proposal is in flight.
+    pub async fn hold_proposals(&self, hold: bool) {
+        info!(hold, "test control: holding proposals");
+        self.shared.hold.store(hold, Ordering::SeqCst);
+        drop(self.shared.ticking.lock().await);
+    }
+
+    /// Test control: post the next checkpoint with its transaction data truncated by one
+    /// byte, as a faulty (allow-listed) sequencer would. L1 accepts it (it stores the
+    /// commitment as posted); no prover can re-execute it.
+    pub fn corrupt_next_proposal(&self) {
+        info!("test control: the next proposal's transaction data will be truncated");
+        self.shared.corrupt_next.store(true, Ordering::SeqCst);
     }
 
     /// Stops the loop and the server and waits for both.
@@ -259,6 +283,9 @@ impl Sequencer {
                 checkpoints: vec![],
                 included_txs: 0,
             })),
+            hold: AtomicBool::new(false),
+            ticking: tokio::sync::Mutex::new(()),
+            corrupt_next: AtomicBool::new(false),
         });
         let server = Server::builder()
             .build(config.rpc_listen)
@@ -281,12 +308,13 @@ impl Sequencer {
             constants,
             provider,
             chain: Chain::clone(&shared.chain()),
-            shared,
+            shared: shared.clone(),
             deposits: DepositQueue::default(),
             last_slot: None,
         };
         let loop_task = tokio::spawn(worker.run(cancel.clone()));
         Ok(SequencerHandle {
+            shared,
             rpc_addr,
             cancel,
             loop_task,
@@ -313,6 +341,8 @@ impl Worker {
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
             }
+            let shared = self.shared.clone();
+            let _ticking = shared.ticking.lock().await;
             if let Err(e) = self.tick().await {
                 warn!(error = %e, "sequencer tick failed; retrying");
             }
@@ -321,6 +351,9 @@ impl Worker {
     }
 
     async fn tick(&mut self) -> Result<(), SequencerError> {
+        if self.shared.hold.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         let (head_block, next_ts) = head(&self.provider)
             .await
             .map_err(|e| SequencerError::L1(e.to_string()))?;
@@ -517,7 +550,15 @@ impl Worker {
             }
         };
         let header = checkpoint_header(&ctx, &body, &execution);
-        let calldata = Bytes::from(body.encode());
+        let mut calldata = body.encode();
+        if self.shared.corrupt_next.swap(false, Ordering::SeqCst) {
+            calldata.pop();
+            warn!(
+                checkpoint = ctx.number.get(),
+                "test control: posting truncated transaction data"
+            );
+        }
+        let calldata = Bytes::from(calldata);
         let timeout = Duration::from_secs(self.constants.slot_duration.max(2) * 3);
         match propose(
             &self.provider,

@@ -343,8 +343,11 @@ impl<K: Kv> EvmSettlement<K> {
                     last_version_at = Instant::now();
                 }
                 // An earlier transaction of ours that an L1 reorg dropped leaves a nonce gap
-                // this one cannot pass: re-send the journalled ones below it.
-                self.fill_nonce_gap(entry.nonce).await?;
+                // this one cannot pass: once it has waited a few polls, re-send the
+                // journalled ones below it.
+                if last_version_at.elapsed() >= self.config.poll * 4 {
+                    self.fill_nonce_gap(entry.nonce).await?;
+                }
                 // Also re-sends a version an L1 reorg dropped, or a node forgot.
                 self.broadcast(entry.versions.last().expect("a version"))
                     .await;
