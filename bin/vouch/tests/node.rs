@@ -122,13 +122,20 @@ fn dashboard_metrics() -> std::collections::BTreeSet<String> {
     names
 }
 
-#[test]
-fn devnet_proves_epochs_on_l1_and_reports_them() {
+/// Runs `vouch devnet --epochs N --json` with `shape` flags; checks its status, metrics and
+/// summary while and after it proves `epochs` epochs on L1.
+fn devnet_proves(epochs: u64, shape: &[&str]) {
     let _heavy = HEAVY.blocking_lock();
     let dir = tempfile::tempdir().unwrap();
     let (rpc_port, metrics_port) = (free_port(), free_port());
     let child = Command::new(env!("CARGO_BIN_EXE_vouch"))
-        .args(["devnet", "--epochs", "4", "--json", "--l1-port"])
+        .args([
+            "devnet",
+            "--epochs",
+            &epochs.to_string(),
+            "--json",
+            "--l1-port",
+        ])
         .arg(free_port().to_string())
         .arg("--sequencer-rpc")
         .arg(format!("127.0.0.1:{}", free_port()))
@@ -136,6 +143,7 @@ fn devnet_proves_epochs_on_l1_and_reports_them() {
         .arg(dir.path().join("devnet"))
         .args(["--rpc.port", &rpc_port.to_string()])
         .args(["--metrics.port", &metrics_port.to_string()])
+        .args(shape)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -165,14 +173,39 @@ fn devnet_proves_epochs_on_l1_and_reports_them() {
     let summary: serde_json::Value =
         serde_json::from_str(stdout.lines().last().expect("a summary line")).unwrap();
     eprintln!("summary: {summary}");
-    assert!(summary["epochs_proven"].as_u64().unwrap() >= 4);
-    assert!(summary["checkpoints_proven"].as_u64().unwrap() >= 4);
+    assert!(summary["epochs_proven"].as_u64().unwrap() >= epochs);
+    assert!(summary["checkpoints_proven"].as_u64().unwrap() >= epochs);
     assert_eq!(summary["reproved_leaves"], 0);
     for epoch in summary["epochs"].as_array().unwrap() {
         assert_eq!(epoch["first_leaf_proof_before_epoch_end"], true, "{epoch}");
         assert!(epoch["deadline_slack_ms"].as_i64().unwrap() > 0, "{epoch}");
         assert!(epoch["latency_ms"].as_u64().is_some(), "{epoch}");
     }
+}
+
+#[test]
+fn devnet_proves_four_epochs_on_l1_and_reports_them() {
+    devnet_proves(4, &[]);
+}
+
+/// The slow, realistic run (not in CI): Ethereum's 12 s slots, 32-slot epochs, two epochs
+/// (about 15 minutes). `cargo test -p vouch --test node -- --ignored`.
+#[test]
+#[ignore = "slow and realistic: about 15 minutes"]
+fn a_realistic_devnet_proves_epochs_of_32_slots_of_12_s() {
+    devnet_proves(
+        2,
+        &[
+            "--slot-duration",
+            "12",
+            "--epoch-duration",
+            "32",
+            "--proof-submission-epochs",
+            "1",
+            "--tx-rate",
+            "5",
+        ],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

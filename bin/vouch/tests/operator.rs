@@ -139,6 +139,26 @@ impl Scenario {
         .await
     }
 
+    /// The checkpoint L1 holds for slot `index` of an epoch (not epoch 0) while that slot is
+    /// current, read from L1 alone (no node needed): its number and epoch.
+    async fn on_l1_in_slot(&self, index: u64) -> (u64, u64) {
+        poll(
+            &format!("a checkpoint on L1 in slot {index} of an epoch"),
+            3 * MINUTE,
+            || async move {
+                let head = self.head().await?;
+                if head.epoch == 0 || head.slot != head.first_slot + index {
+                    return None;
+                }
+                let rollup = self.rollup();
+                let pending = rollup.pendingCheckpointNumber().call().await.ok()?;
+                let tip = rollup.checkpoint(pending).call().await.ok()?;
+                (pending > 0 && tip.slot == head.slot).then_some((pending, head.epoch))
+            },
+        )
+        .await
+    }
+
     /// Reorgs L1 back to the block before `l1_block` (empty blocks replace it and every later
     /// one).
     async fn reorg_from(&self, l1_block: u64) {
@@ -335,7 +355,7 @@ fn post(port: u16, body: &[u8]) -> bool {
 async fn a_node_started_mid_epoch_proves_the_whole_epoch_under_hostile_admin_input() {
     let s = Scenario::new(3.0, 2).await;
     // Wait until an epoch (not 0) is two checkpoints in.
-    let (two_in, _) = s.landed_in_slot(1).await;
+    let (second, epoch) = s.on_l1_in_slot(1).await;
     let rpc_port = s.rpc_port;
     let _node = s.node(&[]);
     // Hostile input the whole time it proves.
@@ -355,12 +375,12 @@ async fn a_node_started_mid_epoch_proves_the_whole_epoch_under_hostile_admin_inp
             }
         })
     };
-    let session = full_epoch_landed(&s.client, two_in.epoch).await;
+    let session = full_epoch_landed(&s.client, epoch).await;
     stop.store(true, Ordering::Relaxed);
     hostile.join().unwrap();
     // The epoch's checkpoints from before the node started are in its proof.
     assert!(
-        session.from < two_in.number,
+        session.from < second,
         "the proof starts at {}, after the checkpoints proposed before the node started",
         session.from
     );
@@ -751,5 +771,32 @@ async fn an_unprovable_checkpoint_is_reported_and_the_epochs_after_the_prune_are
         "nothing past the bad checkpoint was published: {failed:?}"
     );
     s.client.status().await.expect("the node kept running");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_l1_outage_mid_epoch_is_caught_up_and_the_epoch_proven() {
+    let mut s = Scenario::new(3.0, 2).await;
+    let _node = s.node(&[]);
+    let (second, _) = s.landed_in_slot(1).await;
+    let errors_before = s.metric("vouch_l1_sync_errors_total");
+    // anvil stops mid-epoch and comes back from its state file 8 s later.
+    s.devnet
+        .restart_l1(Duration::from_secs(8))
+        .await
+        .expect("anvil restarts from its state");
+    let session = full_epoch_landed(&s.client, second.epoch).await;
+    assert!(session.from <= second.number && second.number <= session.to);
+    assert!(s.rollup().provenCheckpointNumber().call().await.unwrap() >= session.to);
+    assert!(
+        s.metric("vouch_l1_sync_errors_total") > errors_before,
+        "the node saw the outage"
+    );
+    // Its own view caught up with L1.
+    poll("the node's proven tip", MINUTE, || async {
+        let status = s.client.status().await.ok()?;
+        (status.proven_checkpoint >= session.to).then_some(())
+    })
+    .await;
     s.stop().await;
 }

@@ -143,7 +143,8 @@ impl AnvilProcess {
             }
         }
         // If this process dies without running destructors (kill -9), the kernel kills anvil
-        // too, so no L1 outlives its owner.
+        // too, so no L1 outlives its owner. The kernel means the spawning *thread*: spawn from
+        // a thread that lives as long as anvil should (not a blocking-pool thread).
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
         unsafe {
             std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {

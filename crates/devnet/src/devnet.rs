@@ -85,6 +85,7 @@ pub struct Devnet {
     pub genesis: Genesis,
     /// L1 provider (dev account 0).
     pub provider: DynProvider,
+    anvil_config: AnvilConfig,
     sequencer: SequencerHandle,
     load_cancel: CancellationToken,
     load: Option<JoinHandle<Result<LoadStats, String>>>,
@@ -111,12 +112,16 @@ impl Devnet {
             std::fs::remove_dir_all(&config.datadir).map_err(datadir_err)?;
         }
         std::fs::create_dir_all(&config.datadir).map_err(datadir_err)?;
-        let anvil = AnvilProcess::spawn(&AnvilConfig {
+        let mut anvil_config = AnvilConfig {
             port: config.l1_port,
             block_time: Some(1),
+            // Written only when anvil is stopped gracefully ([`Devnet::restart_l1`]).
+            state_file: Some(config.datadir.join("anvil-state.json")),
             log_file: Some(config.datadir.join("anvil.log")),
             ..AnvilConfig::default()
-        })?;
+        };
+        let anvil = AnvilProcess::spawn(&anvil_config)?;
+        anvil_config.port = Some(anvil.port());
         let sequencer_key = anvil.dev_signer(0);
         let provider = ProviderBuilder::new()
             // Nonces from the node each time (`pending` count): the recommended fillers cache
@@ -181,6 +186,7 @@ impl Devnet {
         });
         Ok(Self {
             anvil,
+            anvil_config,
             deployment,
             genesis,
             provider,
@@ -193,6 +199,23 @@ impl Devnet {
     /// The sequencer (tests hold its proposals or make it post a faulty one).
     pub fn sequencer(&self) -> &SequencerHandle {
         &self.sequencer
+    }
+
+    /// An L1 outage: stops anvil gracefully (it writes its blocks, receipts and accounts to
+    /// its state file), keeps it down for `down`, and starts it again from that state on the
+    /// same port. Everything talking to L1 sees connection errors meanwhile, then the same
+    /// chain (less any block mined after the dump), continuing on the wall clock.
+    pub async fn restart_l1(&mut self, down: Duration) -> Result<(), DevnetError> {
+        self.anvil
+            .stop_and_dump(Duration::from_secs(20))
+            .map_err(AnvilError::Io)?;
+        tracing::warn!(?down, port = self.anvil.port(), "L1 stopped");
+        tokio::time::sleep(down).await;
+        // Spawned from this (runtime) thread, not a blocking-pool one: anvil dies with the
+        // thread that started it (`PR_SET_PDEATHSIG`), and pool threads exit when idle.
+        self.anvil = AnvilProcess::spawn(&self.anvil_config)?;
+        tracing::warn!(port = self.anvil.port(), "L1 restarted from its state");
+        Ok(())
     }
 
     /// The sequencer's JSON-RPC URL.

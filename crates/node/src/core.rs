@@ -388,9 +388,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
 
     fn on_proven(&mut self, proven: u64) -> Result<(), NodeError> {
         info!(proven, "proven tip moved");
-        let synced = self.synced_slot()?;
         let mut changed = Vec::new();
-        let mut republish = Vec::new();
         for s in self.sessions.values_mut().filter(|s| {
             matches!(s.state, SessionState::Completed | SessionState::Superseded) && !s.reverted
         }) {
@@ -398,52 +396,78 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 s.seen_on_l1 = true;
                 changed.push(s.clone());
             } else if proven < s.to() && s.seen_on_l1 {
-                s.reverted = true;
-                changed.push(s.clone());
-                // Our own landed proof of checkpoints still on the chain: the same signed
-                // transactions go out again (they are journalled), nothing is re-proven.
-                if s.state == SessionState::Completed && s.epoch_job.is_some() {
-                    republish.push(s.id);
+                s.seen_on_l1 = false;
+                if s.state == SessionState::Superseded {
+                    // Another prover's proof is gone: the epoch is ours to publish again.
+                    warn!(
+                        session = s.id,
+                        epoch = s.epoch,
+                        proven,
+                        "an L1 reorg removed the proof that covered this session; the epoch is proven again if its window is open"
+                    );
+                    s.reverted = true;
                 }
+                changed.push(s.clone());
             }
         }
         for s in changed {
             self.db.put_session(&s)?;
         }
-        for id in republish {
+        Ok(())
+    }
+
+    /// Our landed proofs an L1 reorg removed. Once the archive has synced past the block a
+    /// proof landed in and the proven tip is still below its range, the same session publishes
+    /// again while its window is open and its checkpoints are unchanged: its journalled
+    /// transactions go out as signed, nothing is re-proven. Otherwise it is marked reverted,
+    /// and a new session proves the epoch if it still can. Decided from the archive's state,
+    /// not from events, so a proof that was reorged out before the node saw it is caught too.
+    fn republish_removed(&mut self, synced: Option<Slot>) -> Result<(), NodeError> {
+        let Some(l1_synced) = self.archive.synced_block()? else {
+            return Ok(());
+        };
+        let proven = self.archive.tips()?.proven.get();
+        let removed = self.session_ids(|s| {
+            s.state == SessionState::Completed
+                && !s.reverted
+                && s.epoch_job.is_some()
+                && proven < s.to()
+                && s.landed.as_ref().is_some_and(|l| l.l1_block <= l1_synced)
+        });
+        for id in removed {
             let s = &self.sessions[&id];
             let (epoch, from, to) = (s.epoch, s.from(), s.to());
-            let members = s.members.clone();
-            if self.expired(epoch, synced) {
-                warn!(
-                    session = id,
-                    epoch,
-                    proven,
-                    "an L1 reorg removed this session's proof after its window closed"
-                );
-                continue;
-            }
-            if let Some(why) = self.members_changed(&members)? {
-                warn!(session = id, epoch, proven, %why, "an L1 reorg removed this session's proof and changed its checkpoints; the epoch is proven again");
-                continue;
-            }
-            warn!(
-                session = id,
-                epoch,
-                from,
-                to,
-                proven,
-                "an L1 reorg removed this session's proof; sending it again while the window is open"
-            );
-            metrics::counter!("vouch_proofs_republished_total").increment(1);
+            let why_not = if self.expired(epoch, synced) {
+                Some("its window is closed".to_string())
+            } else {
+                self.members_changed(&s.members)?
+            };
             let rec = self.sessions.get_mut(&id).expect("listed above");
-            rec.state = SessionState::Publishing;
-            rec.reverted = false;
-            rec.seen_on_l1 = false;
-            rec.finished_ms = None;
-            let rec = rec.clone();
-            self.db.put_session(&rec)?;
-            self.enqueue_publish(id)?;
+            match why_not {
+                Some(why) => {
+                    warn!(session = id, epoch, from, to, proven, %why, "an L1 reorg removed this session's proof; not sending it again");
+                    rec.reverted = true;
+                    let rec = rec.clone();
+                    self.db.put_session(&rec)?;
+                }
+                None => {
+                    warn!(
+                        session = id,
+                        epoch,
+                        from,
+                        to,
+                        proven,
+                        "an L1 reorg removed this session's proof; sending it again while the window is open"
+                    );
+                    metrics::counter!("vouch_proofs_republished_total").increment(1);
+                    rec.state = SessionState::Publishing;
+                    rec.seen_on_l1 = false;
+                    rec.finished_ms = None;
+                    let rec = rec.clone();
+                    self.db.put_session(&rec)?;
+                    self.enqueue_publish(id)?;
+                }
+            }
         }
         Ok(())
     }
@@ -504,6 +528,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         let synced = self.synced_slot()?;
         self.refresh_leaves()?;
         self.expire(synced)?;
+        self.republish_removed(synced)?;
         let live: Vec<u64> = self.session_ids(|s| !s.state.is_terminal());
         for id in live {
             self.step_session(id, synced)?;

@@ -271,7 +271,9 @@ pub struct SessionRecord {
     /// The archive saw the proven tip reach its range after it landed (or was superseded).
     #[serde(default)]
     pub seen_on_l1: bool,
-    /// An L1 reorg removed the landed proof afterwards: the epoch is published again.
+    /// An L1 reorg removed the proof that covered it, and this session does not publish it
+    /// again (another prover's proof, its window closed, or its checkpoints changed): the
+    /// epoch gets a new session if it still can.
     #[serde(default)]
     pub reverted: bool,
 }

@@ -445,11 +445,13 @@ async fn a_complete_epoch_is_proven_and_published_once() {
     h.sync().await;
     h.prove_all();
     assert_eq!(h.published_for(13).len(), 1);
+    // It lands in the next L1 block (where `prove_on_l1` below puts its event).
+    let landing = h.l1;
     h.core
         .on_published(
             session.id,
             PublishOutcome::Published(crate::model::Landed {
-                l1_block: 9,
+                l1_block: landing,
                 l1_timestamp: slot_ts(113),
                 tx: B256::ZERO,
                 gas: 1,
@@ -466,7 +468,6 @@ async fn a_complete_epoch_is_proven_and_published_once() {
         1,
         "a landed proof is not published again"
     );
-    let landing = h.l1;
     h.prove_on_l1(13, 2, 5, 113);
     h.sync().await;
     h.prove_all();
@@ -495,6 +496,54 @@ async fn a_complete_epoch_is_proven_and_published_once() {
         1,
         "the proof is reused"
     );
+}
+
+#[tokio::test]
+async fn a_landing_the_archive_never_shows_is_published_again() {
+    let mut h = Harness::new(5);
+    h.propose(1..=5);
+    h.advance_to_slot(112);
+    h.sync().await;
+    h.prove_all();
+    let session = h.sessions_of(13).pop().unwrap();
+    let landed = |l1_block| {
+        PublishOutcome::Published(crate::model::Landed {
+            l1_block,
+            l1_timestamp: slot_ts(113),
+            tx: B256::ZERO,
+            gas: 1,
+            txs: 1,
+            fee_wei: 1,
+            replacements: 0,
+            checkpoint_l1_timestamp: 0,
+        })
+    };
+    // Reported landed in a block the archive has not reached: wait for it.
+    let ahead = h.l1 + 1;
+    h.core.on_published(session.id, landed(ahead)).unwrap();
+    h.sync().await;
+    assert_eq!(h.sessions_of(13)[0].state, SessionState::Completed);
+    // The archive passes that block without the proof in it (a reorg took it before the
+    // node saw it): the same session publishes again, once.
+    h.advance_to_slot(113);
+    h.advance_to_slot(114);
+    h.sync().await;
+    h.sync().await;
+    let sessions = h.sessions_of(13);
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].state, SessionState::Publishing);
+    assert_eq!(h.published_for(13), vec![(2, 5), (2, 5)]);
+    // Past the window it is not sent again, and no new session opens.
+    let landing = h.l1;
+    h.core.on_published(session.id, landed(landing)).unwrap();
+    let deadline = constants()
+        .first_slot_of_epoch(EpochNumber(15))
+        .unwrap()
+        .get();
+    h.advance_to_slot(deadline + 1);
+    h.sync().await;
+    h.prove_all();
+    assert_eq!(h.published_for(13).len(), 2);
 }
 
 #[tokio::test]
