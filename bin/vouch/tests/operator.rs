@@ -159,6 +159,14 @@ impl Scenario {
         .await
     }
 
+    /// The checkpoints the node holds for `epoch`.
+    async fn checkpoints(&self, epoch: u64) -> Vec<CheckpointView> {
+        self.client
+            .get_checkpoints(epoch)
+            .await
+            .expect("vouch_getCheckpoints")
+    }
+
     /// Reorgs L1 back to the block before `l1_block` (empty blocks replace it and every later
     /// one).
     async fn reorg_from(&self, l1_block: u64) {
@@ -214,23 +222,41 @@ async fn completed(client: &HttpClient, id: u64, timeout: Duration) -> SessionVi
     .await
 }
 
+/// The node's sessions in `state` (of `epoch`, if given); empty while it does not answer.
+async fn sessions(client: &HttpClient, epoch: Option<u64>, state: &str) -> Vec<SessionView> {
+    client
+        .get_sessions(Some(SessionFilter {
+            epoch,
+            state: Some(state.into()),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_or_default()
+}
+
+/// The first session in `state` (of `epoch`, if given) that `pick` accepts, once there is one.
+async fn session_where(
+    client: &HttpClient,
+    what: &str,
+    timeout: Duration,
+    (epoch, state): (Option<u64>, &str),
+    pick: impl Fn(&SessionView) -> bool,
+) -> SessionView {
+    let pick = &pick;
+    poll(what, timeout, || async move {
+        sessions(client, epoch, state).await.into_iter().find(pick)
+    })
+    .await
+}
+
 /// The completed full session of `epoch`, once there is one (3 minutes at most).
 async fn full_epoch_landed(client: &HttpClient, epoch: u64) -> SessionView {
-    poll(
+    session_where(
+        client,
         &format!("epoch {epoch}'s full session to land"),
-        Duration::from_secs(180),
-        || async move {
-            client
-                .get_sessions(Some(SessionFilter {
-                    epoch: Some(epoch),
-                    state: Some("completed".into()),
-                    ..Default::default()
-                }))
-                .await
-                .ok()?
-                .into_iter()
-                .find(|s| s.kind == "full")
-        },
+        3 * MINUTE,
+        (Some(epoch), "completed"),
+        |s| s.kind == "full",
     )
     .await
 }
@@ -408,17 +434,13 @@ async fn a_prover_too_slow_for_the_window_sends_nothing_late_and_proves_after_th
     let rollup = s.rollup();
 
     // The window closes: the node gives the epoch up, and L1 prunes the unproven chain.
-    let given_up = poll("a timed-out session", 4 * MINUTE, || async {
-        s.client
-            .get_sessions(Some(SessionFilter {
-                state: Some("timed_out".into()),
-                ..Default::default()
-            }))
-            .await
-            .ok()?
-            .into_iter()
-            .next()
-    })
+    let given_up = session_where(
+        &s.client,
+        "a timed-out session",
+        4 * MINUTE,
+        (None, "timed_out"),
+        |_| true,
+    )
     .await;
     pruned(&rollup).await;
     assert_eq!(
@@ -480,17 +502,15 @@ async fn a_mid_epoch_reorg_proves_the_replacement_and_not_the_orphan() {
     assert!(session.from <= orphan.number && orphan.number <= session.to);
     assert!(s.rollup().provenCheckpointNumber().call().await.unwrap() >= orphan.number);
     for e in [orphan.epoch, epoch] {
-        let held = s.client.get_checkpoints(e).await.unwrap();
+        let held = s.checkpoints(e).await;
         assert!(
             held.iter().all(|c| c.archive != orphan.archive),
             "the orphan is gone from the node"
         );
     }
     assert!(
-        s.client
-            .get_checkpoints(epoch)
+        s.checkpoints(epoch)
             .await
-            .unwrap()
             .iter()
             .any(|c| c.archive == replacement.archive && c.status == "proven"),
         "the replacement is proven"
@@ -537,10 +557,8 @@ async fn a_mid_epoch_reorg_without_replacement_proves_exactly_the_survivors() {
         "L1 proved exactly the survivors"
     );
     assert!(
-        s.client
-            .get_checkpoints(orphan.epoch)
+        s.checkpoints(orphan.epoch)
             .await
-            .unwrap()
             .iter()
             .all(|c| c.number < orphan.number && c.status == "proven"),
         "the node holds the survivors only, all proven"
@@ -570,10 +588,8 @@ async fn a_reorg_of_the_last_slot_checkpoint_proves_the_rest_of_the_epoch() {
         "the replacement is in a later slot"
     );
     assert!(
-        s.client
-            .get_checkpoints(orphan.epoch)
+        s.checkpoints(orphan.epoch)
             .await
-            .unwrap()
             .iter()
             .all(|c| c.archive != orphan.archive),
         "the orphan is gone from the node"
@@ -591,18 +607,13 @@ async fn a_reorg_while_the_epoch_proof_is_built_rebuilds_it_from_the_survivors()
     let (third, _) = s.landed_in_slot(2).await;
     let epoch = third.epoch;
     std::fs::write(&gate, b"held by the test").unwrap();
-    let building = poll("the epoch proof being built", MINUTE, || async {
-        s.client
-            .get_sessions(Some(SessionFilter {
-                epoch: Some(epoch),
-                state: Some("awaiting_root".into()),
-                ..Default::default()
-            }))
-            .await
-            .ok()?
-            .into_iter()
-            .find(|x| x.kind == "full")
-    })
+    let building = session_where(
+        &s.client,
+        "the epoch proof being built",
+        MINUTE,
+        (Some(epoch), "awaiting_root"),
+        |x| x.kind == "full",
+    )
     .await;
     // L1 loses the epoch's last checkpoint under the running epoch proof.
     let orphan = s
@@ -650,17 +661,13 @@ async fn a_reorg_while_the_epoch_proof_is_built_rebuilds_it_from_the_survivors()
 async fn a_proof_transaction_reorged_out_is_sent_again_while_the_window_is_open() {
     let s = Scenario::new(3.0, 2).await;
     let _node = s.node(&[]);
-    let first = poll("an epoch proof on L1", 3 * MINUTE, || async {
-        s.client
-            .get_sessions(Some(SessionFilter {
-                state: Some("completed".into()),
-                ..Default::default()
-            }))
-            .await
-            .ok()?
-            .into_iter()
-            .find(|x| x.kind == "full" && x.epoch > 0)
-    })
+    let first = session_where(
+        &s.client,
+        "an epoch proof on L1",
+        3 * MINUTE,
+        (None, "completed"),
+        |x| x.kind == "full" && x.epoch > 0,
+    )
     .await;
     let landed = first.landed.clone().expect("where it landed");
     let head = s.devnet.provider.get_block_number().await.unwrap();
@@ -722,18 +729,13 @@ async fn an_unprovable_checkpoint_is_reported_and_the_epochs_after_the_prune_are
     // own, so the prune at the window's end takes only the bad one and its descendants.
     let mut kept = 0;
     if bad.epoch == second.epoch {
-        let salvage = poll("the prefix proven", 2 * MINUTE, || async {
-            s.client
-                .get_sessions(Some(SessionFilter {
-                    epoch: Some(bad.epoch),
-                    state: Some("completed".into()),
-                    ..Default::default()
-                }))
-                .await
-                .ok()?
-                .into_iter()
-                .find(|x| x.kind == "partial")
-        })
+        let salvage = session_where(
+            &s.client,
+            "the prefix proven",
+            2 * MINUTE,
+            (Some(bad.epoch), "completed"),
+            |x| x.kind == "partial",
+        )
         .await;
         assert_eq!(salvage.to, bad.number - 1);
         assert!(salvage.from <= second.number);
@@ -756,19 +758,10 @@ async fn an_unprovable_checkpoint_is_reported_and_the_epochs_after_the_prune_are
     .await;
     let now = rollup.checkpoint(bad.number).call().await.unwrap();
     assert_ne!(now.archive, bad.archive, "a new checkpoint at its number");
-    let failed = s
-        .client
-        .get_sessions(Some(SessionFilter {
-            epoch: Some(bad.epoch),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
+    let landed = sessions(&s.client, Some(bad.epoch), "completed").await;
     assert!(
-        failed
-            .iter()
-            .all(|x| x.state != "completed" || x.to < bad.number),
-        "nothing past the bad checkpoint was published: {failed:?}"
+        landed.iter().all(|x| x.to < bad.number),
+        "nothing past the bad checkpoint was published: {landed:?}"
     );
     s.client.status().await.expect("the node kept running");
     s.stop().await;

@@ -431,11 +431,7 @@ async fn the_prove_at_epoch_end_baseline_waits_for_the_epoch_to_end() {
 
 #[tokio::test]
 async fn a_complete_epoch_is_proven_and_published_once() {
-    let mut h = Harness::new(5);
-    h.propose(1..=5);
-    h.advance_to_slot(112);
-    h.sync().await;
-    h.prove_all();
+    let (mut h, _) = Harness::epoch_13_publishing().await;
     assert_eq!(h.published_for(13), vec![(2, 5)]);
     h.verify_published(13, &h.w[1..5]);
     let session = h.sessions_of(13).pop().unwrap();
@@ -447,21 +443,7 @@ async fn a_complete_epoch_is_proven_and_published_once() {
     assert_eq!(h.published_for(13).len(), 1);
     // It lands in the next L1 block (where `prove_on_l1` below puts its event).
     let landing = h.l1;
-    h.core
-        .on_published(
-            session.id,
-            PublishOutcome::Published(crate::model::Landed {
-                l1_block: landing,
-                l1_timestamp: slot_ts(113),
-                tx: B256::ZERO,
-                gas: 1,
-                txs: 1,
-                fee_wei: 1,
-                replacements: 0,
-                checkpoint_l1_timestamp: 0,
-            }),
-        )
-        .unwrap();
+    h.core.on_published(session.id, landed(landing)).unwrap();
     h.prove_all();
     assert_eq!(
         h.sessions_of(13).len(),
@@ -498,26 +480,37 @@ async fn a_complete_epoch_is_proven_and_published_once() {
     );
 }
 
+/// What the publisher reports for a proof that landed in `l1_block`.
+fn landed(l1_block: u64) -> PublishOutcome {
+    PublishOutcome::Published(crate::model::Landed {
+        l1_block,
+        l1_timestamp: slot_ts(113),
+        tx: B256::ZERO,
+        gas: 1,
+        txs: 1,
+        fee_wei: 1,
+        replacements: 0,
+        checkpoint_l1_timestamp: 0,
+    })
+}
+
+impl Harness {
+    /// Epoch 13's five checkpoints proposed, its epoch ended, everything proven: its one
+    /// session is publishing.
+    async fn epoch_13_publishing() -> (Self, crate::SessionRecord) {
+        let mut h = Harness::new(5);
+        h.propose(1..=5);
+        h.advance_to_slot(112);
+        h.sync().await;
+        h.prove_all();
+        let session = h.sessions_of(13).pop().unwrap();
+        (h, session)
+    }
+}
+
 #[tokio::test]
 async fn a_landing_the_archive_never_shows_is_published_again() {
-    let mut h = Harness::new(5);
-    h.propose(1..=5);
-    h.advance_to_slot(112);
-    h.sync().await;
-    h.prove_all();
-    let session = h.sessions_of(13).pop().unwrap();
-    let landed = |l1_block| {
-        PublishOutcome::Published(crate::model::Landed {
-            l1_block,
-            l1_timestamp: slot_ts(113),
-            tx: B256::ZERO,
-            gas: 1,
-            txs: 1,
-            fee_wei: 1,
-            replacements: 0,
-            checkpoint_l1_timestamp: 0,
-        })
-    };
+    let (mut h, session) = Harness::epoch_13_publishing().await;
     // Reported landed in a block the archive has not reached: wait for it.
     let ahead = h.l1 + 1;
     h.core.on_published(session.id, landed(ahead)).unwrap();
@@ -548,12 +541,7 @@ async fn a_landing_the_archive_never_shows_is_published_again() {
 
 #[tokio::test]
 async fn a_lost_race_does_not_reopen_the_epoch() {
-    let mut h = Harness::new(5);
-    h.propose(1..=5);
-    h.advance_to_slot(112);
-    h.sync().await;
-    h.prove_all();
-    let session = h.sessions_of(13).pop().unwrap();
+    let (mut h, session) = Harness::epoch_13_publishing().await;
     h.core
         .on_published(
             session.id,
