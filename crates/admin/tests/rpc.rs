@@ -18,6 +18,7 @@ use vouch_l1_contracts::deploy::VerifierChoice;
 use vouch_node::publisher::VerifierMode;
 use vouch_node::{NodeConfig, NodeHandle, PublisherChoice};
 use vouch_testnet::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
+use vouch_testnet::harness::{http_get, metric};
 use vouch_testnet::wait_until;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -181,26 +182,6 @@ fn post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
         .unwrap_or(0);
     let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
     (status, body)
-}
-
-fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, response)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,19 +390,16 @@ async fn every_method_on_a_proving_node() {
     assert!(status.l1_head > 0 && status.agents == 1);
 
     // Metrics and health.
-    let metrics_addr = r.server.metrics_addr.unwrap();
+    let metrics_port = r.server.metrics_addr.unwrap().port();
     wait_until("the landing in /metrics", MINUTE, || async move {
-        get(metrics_addr, "/metrics")
-            .1
-            .lines()
-            .any(|l| l.starts_with("vouch_epoch_proofs_landed_total") && !l.ends_with(" 0"))
+        metric(metrics_port, "vouch_epoch_proofs_landed_total").is_some_and(|n| n > 0.0)
     })
     .await;
-    let (_, text) = get(metrics_addr, "/metrics");
+    let (_, text) = http_get(metrics_port, "/metrics").expect("/metrics answers");
     for (name, _, _) in vouch_admin::metrics::METRICS {
         assert!(text.contains(name), "{name} missing from /metrics");
     }
-    let (code_health, body) = get(metrics_addr, "/health");
+    let (code_health, body) = http_get(metrics_port, "/health").expect("/health answers");
     assert_eq!(code_health, 200, "{body}");
 
     drop(events);

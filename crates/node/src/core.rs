@@ -422,11 +422,10 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
     /// transactions go out as signed, nothing is re-proven. Otherwise it is marked reverted,
     /// and a new session proves the epoch if it still can. Decided from the archive's state,
     /// not from events, so a proof that was reorged out before the node saw it is caught too.
-    fn republish_removed(&mut self, synced: Option<Slot>) -> Result<(), NodeError> {
+    fn republish_removed(&mut self, synced: Option<Slot>, proven: u64) -> Result<(), NodeError> {
         let Some(l1_synced) = self.archive.synced_block()? else {
             return Ok(());
         };
-        let proven = self.archive.tips()?.proven.get();
         let removed = self.session_ids(|s| {
             s.state == SessionState::Completed
                 && !s.reverted
@@ -528,12 +527,13 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         let synced = self.synced_slot()?;
         self.refresh_leaves()?;
         self.expire(synced)?;
-        self.republish_removed(synced)?;
+        let proven = self.archive.tips()?.proven.get();
+        self.republish_removed(synced, proven)?;
         let live: Vec<u64> = self.session_ids(|s| !s.state.is_terminal());
         for id in live {
             self.step_session(id, synced)?;
         }
-        self.open_full_sessions(synced)
+        self.open_full_sessions(synced, proven)
     }
 
     fn refresh_leaves(&mut self) -> Result<(), NodeError> {
@@ -773,11 +773,10 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
         }
     }
 
-    fn open_full_sessions(&mut self, synced: Option<Slot>) -> Result<(), NodeError> {
+    fn open_full_sessions(&mut self, synced: Option<Slot>, proven: u64) -> Result<(), NodeError> {
         let Some(synced) = synced else {
             return Ok(());
         };
-        let proven = self.archive.tips()?.proven;
         let epochs: BTreeSet<u64> = self.store.iter().map(|r| r.epoch).collect();
         for epoch in epochs {
             let e = EpochNumber(epoch);
@@ -796,7 +795,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                 continue; // not complete on L1 yet
             }
             // The epoch is over on L1, so it is fully proven once its last checkpoint is.
-            if on_chain.last().is_some_and(|c| c.number <= proven) {
+            if on_chain.last().is_some_and(|c| c.number.get() <= proven) {
                 continue;
             }
             let members: Vec<CheckpointId> = on_chain.iter().map(CheckpointId::of).collect();
