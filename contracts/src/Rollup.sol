@@ -103,6 +103,8 @@ contract Rollup {
 
     mapping(uint64 => StoredCheckpoint) private checkpoints;
     bytes32[] private depositHashes;
+    /// @dev Entry i: the deposit accumulator after deposit i (`CheckpointLib.accumulateDeposit`).
+    bytes32[] private depositAccumulators;
 
     constructor(RollupConfig memory config) {
         if (config.slotDuration == 0) revert InvalidConfiguration("slotDuration is zero");
@@ -162,12 +164,26 @@ contract Rollup {
         uint64 units = uint64(amount); // checked against type(uint64).max above
         bytes32 hash = CheckpointLib.depositHash(index, l2Recipient, units);
         depositHashes.push(hash);
+        depositAccumulators.push(
+            CheckpointLib.accumulateDeposit(_depositAccumulatorAt(index), index, l2Recipient, units)
+        );
         emit DepositQueued(index, l2Recipient, units, hash);
     }
 
     /// @notice Number of deposits ever queued.
     function depositCount() external view returns (uint64) {
         return uint64(depositHashes.length);
+    }
+
+    /// @notice The deposit accumulator after the first `count` deposits (zero for none): what an
+    ///         epoch proof's circuit reaches by absorbing exactly those deposits in order.
+    function depositAccumulator(uint64 count) external view returns (bytes32) {
+        if (count > depositAccumulators.length) revert DepositsNotQueued(count, uint64(depositAccumulators.length));
+        return _depositAccumulatorAt(count);
+    }
+
+    function _depositAccumulatorAt(uint64 count) internal view returns (bytes32) {
+        return count == 0 ? bytes32(0) : depositAccumulators[count - 1];
     }
 
     /// @notice Hash of deposit `index` (see `CheckpointLib.depositHash`).
@@ -241,7 +257,9 @@ contract Rollup {
     /// @notice Settles checkpoints `fromCheckpoint..=toCheckpoint` of `epoch` with one proof.
     /// @dev `fromCheckpoint` must be the epoch's first checkpoint and may start inside the
     ///      proven range (re-proving a prefix is allowed) but not past the proven tip + 1; the
-    ///      range may end before the epoch's last checkpoint (a partial epoch proof).
+    ///      range may end before the epoch's last checkpoint (a partial epoch proof). The
+    ///      public values name `msg.sender` as the prover, and the proof must have been made
+    ///      for them: a proof copied from another prover does not verify.
     function submitEpochProof(
         uint64 epoch,
         uint64 fromCheckpoint,
@@ -254,7 +272,7 @@ contract Rollup {
         if (slot >= deadline) revert ProofWindowClosed(epoch, deadline, slot);
         _pruneIfDue();
 
-        bytes memory expected = _epochPublicValues(epoch, fromCheckpoint, toCheckpoint);
+        bytes memory expected = _epochPublicValues(epoch, fromCheckpoint, toCheckpoint, msg.sender);
         if (keccak256(publicValues) != keccak256(expected)) {
             revert PublicValuesMismatch(keccak256(expected), keccak256(publicValues));
         }
@@ -265,17 +283,17 @@ contract Rollup {
         emit EpochProven(epoch, fromCheckpoint, toCheckpoint, msg.sender);
     }
 
-    /// @notice The ABI-encoded `EpochPublicValues` a proof of this range must carry. Reverts
-    ///         with the reason a submission of this range would be rejected for.
-    function epochPublicValues(uint64 epoch, uint64 fromCheckpoint, uint64 toCheckpoint)
+    /// @notice The ABI-encoded `EpochPublicValues` a proof of this range by `prover` must
+    ///         carry. Reverts with the reason a submission of this range would be rejected for.
+    function epochPublicValues(uint64 epoch, uint64 fromCheckpoint, uint64 toCheckpoint, address prover)
         external
         view
         returns (bytes memory)
     {
-        return _epochPublicValues(epoch, fromCheckpoint, toCheckpoint);
+        return _epochPublicValues(epoch, fromCheckpoint, toCheckpoint, prover);
     }
 
-    function _epochPublicValues(uint64 epoch, uint64 fromCheckpoint, uint64 toCheckpoint)
+    function _epochPublicValues(uint64 epoch, uint64 fromCheckpoint, uint64 toCheckpoint, address prover)
         internal
         view
         returns (bytes memory)
@@ -310,7 +328,10 @@ contract Rollup {
                 startStateRoot: start.stateRoot,
                 endArchive: end.archive,
                 endStateRoot: end.stateRoot,
-                checkpointsHash: acc
+                checkpointsHash: acc,
+                startDepositAccumulator: _depositAccumulatorAt(start.depositEnd),
+                endDepositAccumulator: _depositAccumulatorAt(end.depositEnd),
+                prover: prover
             })
         );
     }

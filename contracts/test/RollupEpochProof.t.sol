@@ -30,7 +30,7 @@ contract RollupEpochProofTest is RollupTestBase {
 
     function test_publicValuesCommitToStoredCheckpoints() public {
         _twoEpochs();
-        EpochPublicValues memory pv = abi.decode(rollup.epochPublicValues(0, 1, 3), (EpochPublicValues));
+        EpochPublicValues memory pv = abi.decode(rollup.epochPublicValues(0, 1, 3, address(this)), (EpochPublicValues));
         assertEq(pv.epoch, 0, "epoch");
         assertEq(pv.fromCheckpoint, 1, "from");
         assertEq(pv.toCheckpoint, 3, "to");
@@ -103,7 +103,7 @@ contract RollupEpochProofTest is RollupTestBase {
 
     function test_publicValuesMismatchReverts() public {
         _twoEpochs();
-        bytes memory good = rollup.epochPublicValues(0, 1, 3);
+        bytes memory good = rollup.epochPublicValues(0, 1, 3, address(this));
         bytes memory bad = bytes.concat(good);
         bad[bad.length - 1] ^= 0x01;
         vm.expectRevert(abi.encodeWithSelector(Rollup.PublicValuesMismatch.selector, keccak256(good), keccak256(bad)));
@@ -113,7 +113,7 @@ contract RollupEpochProofTest is RollupTestBase {
     function test_rejectedProofReverts() public {
         _twoEpochs();
         verifier.setAccept(false);
-        bytes memory publicValues = rollup.epochPublicValues(0, 1, 3);
+        bytes memory publicValues = rollup.epochPublicValues(0, 1, 3, address(this));
         vm.expectRevert(Rollup.InvalidProof.selector);
         rollup.submitEpochProof(0, 1, 3, publicValues, hex"01");
         assertEq(rollup.provenCheckpointNumber(), 0, "nothing proven");
@@ -129,7 +129,7 @@ contract RollupEpochProofTest is RollupTestBase {
 
     function test_proofRejectedAtFirstSecondOfDeadline() public {
         _twoEpochs();
-        bytes memory publicValues = rollup.epochPublicValues(0, 1, 3);
+        bytes memory publicValues = rollup.epochPublicValues(0, 1, 3, address(this));
         vm.warp(_slotStart(2 * EPOCH));
         vm.expectRevert(
             abi.encodeWithSelector(Rollup.ProofWindowClosed.selector, uint64(0), uint256(2 * EPOCH), uint64(2 * EPOCH))

@@ -75,7 +75,7 @@ contract RollupPruneTest is RollupTestBase {
     function test_proofOfLaterEpochCannotSurviveEarlierEpochsPrune() public {
         _proposeAt(0); // epoch 0
         _proposeAt(4); // epoch 1
-        bytes memory publicValues = rollup.epochPublicValues(0, 1, 1);
+        bytes memory publicValues = rollup.epochPublicValues(0, 1, 1, address(this));
         _warpToSlot(2 * EPOCH); // epoch 0's window closed, epoch 1's still open
         // Epoch 1 cannot be proven: its first checkpoint is past the proven tip, and the
         // implicit prune drops it anyway.

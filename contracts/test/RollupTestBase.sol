@@ -87,7 +87,7 @@ abstract contract RollupTestBase is TestBase {
 
     /// Submits a (mock-verified) proof of `from..=to` with the public values the rollup expects.
     function _prove(uint64 epoch, uint64 from, uint64 to) internal {
-        bytes memory publicValues = rollup.epochPublicValues(epoch, from, to);
+        bytes memory publicValues = rollup.epochPublicValues(epoch, from, to, PROVER);
         vm.prank(PROVER);
         rollup.submitEpochProof(epoch, from, to, publicValues, hex"01");
     }

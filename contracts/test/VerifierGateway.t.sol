@@ -103,7 +103,7 @@ contract VerifierGatewayTest is RollupTestBase {
         rollup = new Rollup(_config(SLOT, EPOCH, SUBMISSION_EPOCHS, address(gateway)));
         _proposeAt(1);
         _proposeAt(2);
-        bytes memory publicValues = rollup.epochPublicValues(0, 1, 2);
+        bytes memory publicValues = rollup.epochPublicValues(0, 1, 2, address(this));
         mock.setAccept(false);
         vm.expectRevert(Rollup.InvalidProof.selector);
         rollup.submitEpochProof(0, 1, 2, publicValues, abi.encodePacked(V2, hex"00"));

@@ -7,12 +7,14 @@ import {Poseidon2KoalaBear} from "./Poseidon2KoalaBear.sol";
 /// @title EpochStatement
 /// @notice Turns what the rollup commits to for an epoch proof (the ABI-encoded
 ///         `EpochPublicValues` of `Rollup.submitEpochProof`) plus the range's L1 headers into
-///         the 40 public values of the epoch STARK, mirroring `EpochStatement::from_l1` and
+///         the 66 public values of the epoch STARK, mirroring `EpochStatement::from_l1` and
 ///         `EpochStatement::public_values` of `vouch-prover`:
-///         `[startStateRoot, startArchive, endStateRoot, endArchive, chain]`, 8 field elements
-///         each (a digest's big-endian u32 limbs, element 0 first), where
-///         `chain = fold(0, chain -> compress(chain, compress(txCommitment, stateRoot)))` over
-///         the headers in order.
+///         `[startStateRoot, startArchive, endStateRoot, endArchive, chain,
+///         startDepositAccumulator, endDepositAccumulator]`, 8 field elements each (a digest's
+///         big-endian u32 limbs, element 0 first), then the prover's address as ten 16-bit
+///         limbs (least significant first), where
+///         `chain = fold(0, chain -> compress(chain, CheckpointLib.sealDigest(header)))` over
+///         the headers in order: every header field the rollup stored enters the statement.
 /// @dev The headers are bound to the values through `checkpointsHash` (the keccak chain of
 ///      `CheckpointLib.headerHash`), so once it matches the headers are the ones the rollup
 ///      stored; the remaining checks (numbering, archive chain, range end, canonical limbs)
@@ -33,8 +35,8 @@ library EpochStatement {
     /// @notice A digest limb is not below the KoalaBear prime.
     error NonCanonicalDigest(bytes32 digest);
 
-    /// @notice Number of STARK public values: five digests of eight elements.
-    uint256 internal constant NUM_PUBLIC_VALUES = 40;
+    /// @notice Number of STARK public values: seven digests of eight elements and the prover.
+    uint256 internal constant NUM_PUBLIC_VALUES = 66;
 
     /// @notice The epoch STARK's public values for `epochPublicValues` (an ABI-encoded
     ///         `EpochPublicValues`) and the range's headers; reverts unless the headers are
@@ -42,7 +44,7 @@ library EpochStatement {
     function publicValues(bytes calldata epochPublicValues, CheckpointHeader[] calldata headers)
         internal
         pure
-        returns (uint256[40] memory pv)
+        returns (uint256[NUM_PUBLIC_VALUES] memory pv)
     {
         EpochPublicValues memory v = abi.decode(epochPublicValues, (EpochPublicValues));
         uint256 n = headers.length;
@@ -53,6 +55,8 @@ library EpochStatement {
         }
         _requireCanonical(v.startStateRoot);
         _requireCanonical(v.startArchive);
+        _requireCanonical(v.startDepositAccumulator);
+        _requireCanonical(v.endDepositAccumulator);
 
         bytes32 acc;
         bytes32 chain;
@@ -68,9 +72,7 @@ library EpochStatement {
             _requireCanonical(stateRoot);
             _requireCanonical(txCommitment);
             acc = CheckpointLib.chainHeaders(acc, CheckpointLib.headerHash(h));
-            chain = Poseidon2KoalaBear.compressCanonical(
-                chain, Poseidon2KoalaBear.compressCanonical(txCommitment, stateRoot)
-            );
+            chain = Poseidon2KoalaBear.compressCanonical(chain, CheckpointLib.sealDigest(h));
         }
         if (acc != v.checkpointsHash) revert CheckpointsHashMismatch(v.checkpointsHash, acc);
         CheckpointHeader calldata last = headers[n - 1];
@@ -81,6 +83,12 @@ library EpochStatement {
         _store(pv, 2, last.stateRoot);
         _store(pv, 3, last.archive);
         _store(pv, 4, chain);
+        _store(pv, 5, v.startDepositAccumulator);
+        _store(pv, 6, v.endDepositAccumulator);
+        uint256 prover = uint256(uint160(v.prover));
+        for (uint256 i; i < 10; i++) {
+            pv[56 + i] = (prover >> (16 * i)) & 0xffff;
+        }
     }
 
     function _requireCanonical(bytes32 digest) private pure {
@@ -88,7 +96,7 @@ library EpochStatement {
     }
 
     /// @dev Writes `digest`'s eight limbs as public values `8 * slot .. 8 * slot + 7`.
-    function _store(uint256[40] memory pv, uint256 slot, bytes32 digest) private pure {
+    function _store(uint256[NUM_PUBLIC_VALUES] memory pv, uint256 slot, bytes32 digest) private pure {
         assembly ("memory-safe") {
             let ptr := add(pv, shl(8, slot))
             for { let i := 0 } lt(i, 8) { i := add(i, 1) } {

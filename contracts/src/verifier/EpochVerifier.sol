@@ -43,16 +43,18 @@ contract EpochVerifier is IVerifier {
     uint256 internal constant INV2 = 1065353217;
     uint256 internal constant INV3 = 710235478;
 
-    uint256 internal constant WIDTH = 482;
-    uint256 internal constant NUM_PV = 40;
-    uint256 internal constant OPENED = 980; // 482 + 482 + 16
+    uint256 internal constant WIDTH = 494;
+    /// Trace values at ζ and ζω.
+    uint256 internal constant TRACE_OPENED = 2 * WIDTH;
+    uint256 internal constant NUM_PV = 66; // EpochStatement.NUM_PUBLIC_VALUES
+    uint256 internal constant OPENED = TRACE_OPENED + 16;
     uint256 internal constant NUM_QUERIES = 43;
     uint64 internal constant ALL_QUERIES = uint64((1 << 43) - 1);
     uint256 internal constant POW_BITS = 20;
     uint256 internal constant LOG_BLOWUP = 3;
     uint256 internal constant LOG_FINAL = 8;
     uint256 internal constant FINAL_LEN = 32;
-    uint256 internal constant ROW_BYTES = 1992; // 482·4 + 16·4
+    uint256 internal constant ROW_BYTES = WIDTH * 4 + 16 * 4;
     uint256 internal constant STARK_SEED_BYTES = 268;
     uint256 internal constant PCS_SEED_BYTES = 236;
 
@@ -87,6 +89,8 @@ contract EpochVerifier is IVerifier {
     error OutOfDomainCheckFailed();
     error ProofOfWorkFailed();
     error UnknownSession(bytes32 session);
+    /// @notice Only the session's owner sends its query batches (nobody can front-run them).
+    error NotSessionOwner(bytes32 session, address caller);
     error StateMismatch(bytes32 session);
     error QueryAlreadyVerified(uint256 position);
     error MerkleMismatch(string tree);
@@ -108,8 +112,8 @@ contract EpochVerifier is IVerifier {
         uint256 seeds; // calldata offset of the seeds
         uint256 friSeedLen;
         uint256 input; // memory: the constraint evaluator's input (BE canonical)
-        uint256 packed; // memory: the 980 opened values, packed canonical
-        uint256[40] pv;
+        uint256 packed; // memory: the OPENED values, packed canonical
+        uint256[NUM_PV] pv;
         uint256[] indices;
     }
 
@@ -216,7 +220,7 @@ contract EpochVerifier is IVerifier {
         KoalaBear.extSubBase(zh, zn, 1);
         if (KoalaBear.extIsZero(zh)) revert BadShape("zeta in the trace domain");
         _writeSelectors(b, zeta, zh, alpha);
-        uint256[8] memory acc = constraints.fold(_bytesAt(b.input, 32 * 968 + 4 * NUM_PV));
+        uint256[8] memory acc = constraints.fold(_bytesAt(b.input, 32 * (TRACE_OPENED + 4) + 4 * NUM_PV));
         uint256 got;
         assembly ("memory-safe") {
             got := acc
@@ -240,13 +244,13 @@ contract EpochVerifier is IVerifier {
         uint256 input = b.input;
         KoalaBear.extMul(sel, zh, dLast);
         KoalaBear.extMul(sel, sel, inv);
-        _storeWord(input + 32 * 964, KoalaBear.extToPacked(sel)); // is_first_row = Z_H / (ζ - 1)
+        _storeWord(input + 32 * TRACE_OPENED, KoalaBear.extToPacked(sel)); // is_first_row = Z_H / (ζ - 1)
         KoalaBear.extMul(sel, zh, dFirst);
         KoalaBear.extMul(sel, sel, inv);
-        _storeWord(input + 32 * 965, KoalaBear.extToPacked(sel)); // is_last_row = Z_H / (ζ - ω^-1)
-        _storeWord(input + 32 * 966, KoalaBear.extToPacked(dLast)); // is_transition = ζ - ω^-1
-        _storeWord(input + 32 * 967, KoalaBear.extToPacked(alpha));
-        uint256 pvAt = input + 32 * 968;
+        _storeWord(input + 32 * (TRACE_OPENED + 1), KoalaBear.extToPacked(sel)); // is_last_row = Z_H / (ζ - ω^-1)
+        _storeWord(input + 32 * (TRACE_OPENED + 2), KoalaBear.extToPacked(dLast)); // is_transition = ζ - ω^-1
+        _storeWord(input + 32 * (TRACE_OPENED + 3), KoalaBear.extToPacked(alpha));
+        uint256 pvAt = input + 32 * (TRACE_OPENED + 4);
         for (uint256 i; i < NUM_PV; i++) {
             uint256 v = b.pv[i];
             assembly ("memory-safe") {
@@ -257,7 +261,7 @@ contract EpochVerifier is IVerifier {
     }
 
     /// `(zp_0·Q_0 + zp_1·Q_1)·Z_H(ζ)` with `u = (ζ/3)^N`, `zp_0 = (u+1)/2`, `zp_1 = (1-u)/2`,
-    /// the quotient chunk `Q_i = Σ_k X^k · q_{i,k}` over its 8 claimed values after the trace's 964.
+    /// the quotient chunk `Q_i = Σ_k X^k · q_{i,k}` over its 8 claimed values after the trace's 2·WIDTH.
     function _quotientTimesZh(Begin memory b, uint256 zn, uint256 zh) private pure returns (uint256 out) {
         uint256 u = KoalaBear.extNew();
         KoalaBear.extMulBase(u, zn, KoalaBear.pow(INV3, 1 << b.db));
@@ -271,7 +275,7 @@ contract EpochVerifier is IVerifier {
         uint256 x = KoalaBear.extNew();
         _storeWord(x, 1 << 80); // X
         out = KoalaBear.extNew();
-        KoalaBear.extMul(out, zp0, _hornerPacked(b.packed, 964, 8, x));
+        KoalaBear.extMul(out, zp0, _hornerPacked(b.packed, TRACE_OPENED, 8, x));
         uint256 tmp = KoalaBear.extNew();
         KoalaBear.extMul(tmp, zp1, _hornerPacked(b.packed, 972, 8, x));
         KoalaBear.extAdd(out, out, tmp); // lanes < 2p
@@ -306,11 +310,11 @@ contract EpochVerifier is IVerifier {
         _writeTail(b, at + 32 * (12 + 2 * b.rounds));
     }
 
-    /// A, B, C (Horner in friAlpha over the trace at ζ and ζω and the 16 quotient values), α^482, α^964.
+    /// A, B, C (Horner in friAlpha over the trace at ζ and ζω and the 16 quotient values), α^W, α^2W.
     function _writeDeep(Begin memory b, uint256 at, uint256 friAlpha) private pure {
         _put(at, 7, KoalaBear.extToPacked(_hornerPacked(b.input, 0, WIDTH, friAlpha)));
         _put(at, 8, KoalaBear.extToPacked(_hornerPacked(b.input, WIDTH, WIDTH, friAlpha)));
-        _put(at, 9, KoalaBear.extToPacked(_hornerPacked(b.packed, 964, 16, friAlpha)));
+        _put(at, 9, KoalaBear.extToPacked(_hornerPacked(b.packed, TRACE_OPENED, 16, friAlpha)));
         uint256 a482 = KoalaBear.extNew();
         KoalaBear.extSetOne(a482);
         uint256 base = KoalaBear.extNew();
@@ -350,7 +354,7 @@ contract EpochVerifier is IVerifier {
         uint256 n; // queries in the batch
         uint256 batch; // calldata offset of the batch
         uint256 rowsAt;
-        uint256 zeta; // memory: ζ, ζω, friAlpha, A, B, C, α^482, α^964 (elements, 128 bytes each)
+        uint256 zeta; // memory: ζ, ζω, friAlpha, A, B, C, α^W, α^2W (elements, 128 bytes each)
         uint256 powers; // memory: packed friAlpha^i, 3 words each
         uint256 finalPoly; // memory: the 32 coefficients as elements
         uint256 betas; // memory: β_r, β_r², β_r⁴ for round r at 384·r
@@ -393,6 +397,7 @@ contract EpochVerifier is IVerifier {
     function verifyQueries(bytes32 session, bytes calldata state, bytes calldata batch) external {
         Session storage s = sessions[session];
         if (s.owner == address(0)) revert UnknownSession(session);
+        if (msg.sender != s.owner) revert NotSessionOwner(session, msg.sender);
         if (keccak256(state) != s.stateHash) revert StateMismatch(session);
         Q memory q;
         uint256 stateAt;
@@ -478,7 +483,7 @@ contract EpochVerifier is IVerifier {
         _powers(q.powers, k + K_ALPHA);
     }
 
-    /// friAlpha^i, i < 482, each as 3 words of 85-bit lanes (c0|c1|c2, c3|c4|c5, c6|c7), at
+    /// friAlpha^i, i < WIDTH, each as 3 words of 85-bit lanes (c0|c1|c2, c3|c4|c5, c6|c7), at
     /// `at`. The running power stays on the stack; each step is `_mul` by the element at
     /// `alpha` with 3·alpha (lanes < 2^33: the bounds of `_mul` hold) taken for the products
     /// that wrap past X^8 = 3. Uses 128 bytes past the free memory pointer.
@@ -706,7 +711,7 @@ contract EpochVerifier is IVerifier {
     }
 
     /// The DEEP quotient at x = 3·g_H^rev(idx) into `out`:
-    /// `[(A - S) + α^964·(C - S_q)]/(ζ - x) + α^482·(B - S)/(ζω - x)` with `S`, `S_q` the
+    /// `[(A - S) + α^2W·(C - S_q)]/(ζ - x) + α^W·(B - S)/(ζω - x)` with `S`, `S_q` the
     /// opened row's sums in powers of friAlpha, as one fraction `num / den` (`num` lanes < 2p).
     function _reducedOpening(Q memory q, uint256 row, uint256 idx, uint256 num, uint256 den) private pure {
         uint256 x = mulmod(3, KoalaBear.pow(_g(q.h), _rev(idx, q.h)), P);
@@ -720,7 +725,7 @@ contract EpochVerifier is IVerifier {
         uint256 n1 = s + S_T2;
         uint256 t = s + S_T3;
         uint256 n2 = s + S_T4;
-        // n1 = (A - S) + α^964·(C - S_q), n2 = α^482·(B - S).
+        // n1 = (A - S) + α^2W·(C - S_q), n2 = α^W·(B - S).
         _dot(t, q.powers, row + 4 * WIDTH, 16);
         KoalaBear.extSub(t, k + K_C, t); // lanes < 2p
         KoalaBear.extMul(n1, k + K_A964, t);
@@ -737,7 +742,7 @@ contract EpochVerifier is IVerifier {
     }
 
     /// `Σ_i friAlpha^i · row_i` over `count` Montgomery values at calldata `row`, into `out`.
-    /// Each power is 3 words of 85-bit lanes; a lane accumulates at most 482 products below
+    /// Each power is 3 words of 85-bit lanes; a lane accumulates at most WIDTH products below
     /// 2^62, so below 2^71: no carries between lanes.
     function _dot(uint256 out, uint256 powers, uint256 row, uint256 count) private pure {
         assembly ("memory-safe") {
@@ -1147,8 +1152,8 @@ contract EpochVerifier is IVerifier {
         }
     }
 
-    /// Checks and converts the 980 opened values to packed canonical words (8 big-endian u32
-    /// each) at `b.packed`, and starts the evaluator input with the 964 trace values.
+    /// Checks and converts the OPENED values to packed canonical words (8 big-endian u32
+    /// each) at `b.packed`, and starts the evaluator input with the 2·WIDTH trace values.
     function _convertOpened(Begin memory b) private pure {
         uint256 packed = _alloc(32 * OPENED);
         uint256 opened = b.opened;
@@ -1157,9 +1162,10 @@ contract EpochVerifier is IVerifier {
                 _storeWord(packed + i, _montToPacked(_word(opened + i)));
             }
         }
-        uint256 input = _alloc(32 * 968 + 4 * NUM_PV + 32);
+        uint256 input = _alloc(32 * (TRACE_OPENED + 4) + 4 * NUM_PV + 32);
+        uint256 traceBytes = 32 * TRACE_OPENED;
         assembly ("memory-safe") {
-            mcopy(input, packed, mul(964, 32))
+            mcopy(input, packed, traceBytes)
         }
         b.packed = packed;
         b.input = input;

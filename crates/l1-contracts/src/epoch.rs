@@ -3,7 +3,7 @@
 //! pinned against the contract by the shared vector `contracts/test/EpochVector.t.sol`.
 
 use crate::bindings::Rollup::CheckpointHeader;
-use alloy::primitives::{B256, keccak256};
+use alloy::primitives::{Address, B256, keccak256};
 use alloy::sol_types::SolValue;
 
 alloy::sol! {
@@ -18,6 +18,9 @@ alloy::sol! {
         bytes32 endArchive;
         bytes32 endStateRoot;
         bytes32 checkpointsHash;
+        bytes32 startDepositAccumulator;
+        bytes32 endDepositAccumulator;
+        address prover;
     }
 }
 
@@ -34,13 +37,16 @@ pub fn checkpoints_hash<'a>(headers: impl IntoIterator<Item = &'a CheckpointHead
 }
 
 impl EpochPublicValues {
-    /// What the contract computes for `headers` (consecutive, at least one) of `epoch`, given
-    /// the archive and state root of the checkpoint before them.
+    /// What the contract computes for `headers` (consecutive, at least one) of `epoch` proven
+    /// by `prover`, given the archive and state root of the checkpoint before them and the
+    /// deposit accumulator before and after the range's deposits.
     pub fn compute(
         epoch: u64,
         start_archive: B256,
         start_state_root: B256,
+        deposit_accumulators: (B256, B256),
         headers: &[CheckpointHeader],
+        prover: Address,
     ) -> Option<Self> {
         let (first, last) = (headers.first()?, headers.last()?);
         Some(Self {
@@ -52,6 +58,9 @@ impl EpochPublicValues {
             endArchive: last.archive,
             endStateRoot: last.stateRoot,
             checkpointsHash: checkpoints_hash(headers),
+            startDepositAccumulator: deposit_accumulators.0,
+            endDepositAccumulator: deposit_accumulators.1,
+            prover,
         })
     }
 

@@ -6,8 +6,31 @@ use crate::bindings::Rollup::CheckpointHeader;
 use crate::epoch::{EpochPublicValues, checkpoints_hash};
 use crate::header::checkpoint_header;
 use vouch_prover::circuit::CheckpointWitness;
-use vouch_prover::proof::{CheckpointLink, EpochStatement, ProofError};
+use vouch_prover::proof::{EpochStatement, ProofError};
+use vouch_rollup::checkpoint::SealedCheckpoint;
 use vouch_rollup::hash::Digest;
+
+/// What `Rollup.epochPublicValues` returns for executed consecutive `witnesses` of `epoch`
+/// proven by `prover` (`None` for an empty range).
+pub fn epoch_public_values(
+    epoch: u64,
+    witnesses: &[CheckpointWitness],
+    prover: alloy::primitives::Address,
+) -> Option<EpochPublicValues> {
+    let (first, last) = (witnesses.first()?, witnesses.last()?);
+    let headers: Vec<_> = witnesses.iter().map(l1_header).collect();
+    EpochPublicValues::compute(
+        epoch,
+        first.ctx.previous_archive.to_b256(),
+        first.execution.pre_state_root.to_b256(),
+        (
+            first.deposit_accumulator.to_b256(),
+            last.deposit_accumulator_end().to_b256(),
+        ),
+        &headers,
+        prover,
+    )
+}
 
 /// The L1 header the sequencer posts for an executed checkpoint.
 pub fn l1_header(witness: &CheckpointWitness) -> CheckpointHeader {
@@ -64,17 +87,31 @@ impl EpochStatementFromL1 for EpochStatement {
             epoch: values.epoch,
             start_state_root: digest("start state root", &values.startStateRoot)?,
             start_archive: digest("start archive", &values.startArchive)?,
+            start_deposit_accumulator: digest(
+                "start deposit accumulator",
+                &values.startDepositAccumulator,
+            )?,
+            end_deposit_accumulator: digest(
+                "end deposit accumulator",
+                &values.endDepositAccumulator,
+            )?,
             checkpoints: headers
                 .iter()
                 .map(|h| {
-                    Ok(CheckpointLink {
+                    Ok(SealedCheckpoint {
                         number: h.number,
+                        slot: h.slot,
+                        timestamp: h.timestamp,
+                        deposit_start: h.depositStart,
+                        deposit_count: h.depositCount,
+                        block_count: h.blockCount.into(),
                         tx_commitment: digest("tx commitment", &h.txCommitment)?,
                         state_root: digest("state root", &h.stateRoot)?,
                         archive: digest("archive", &h.archive)?,
                     })
                 })
                 .collect::<Result<_, ProofError>>()?,
+            prover: values.prover,
         })
     }
 }

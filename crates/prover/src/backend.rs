@@ -10,7 +10,7 @@
 
 use crate::circuit::CheckpointWitness;
 use crate::proof::{self, CheckpointStatement, EpochStatement, ProofError};
-use alloy::primitives::keccak256;
+use alloy::primitives::{Address, keccak256};
 use std::str::FromStr;
 
 /// Current envelope format.
@@ -93,8 +93,13 @@ pub trait ProvingBackend: Send + Sync {
         statement: &CheckpointStatement,
         proof: &[u8],
     ) -> Result<(), ProofError>;
-    /// Proves consecutive checkpoints of one epoch; returns an envelope.
-    fn prove_epoch(&self, witnesses: &[CheckpointWitness]) -> Result<Vec<u8>, ProofError>;
+    /// Proves consecutive checkpoints of one epoch for `prover` (the address L1 credits);
+    /// returns an envelope.
+    fn prove_epoch(
+        &self,
+        witnesses: &[CheckpointWitness],
+        prover: &Address,
+    ) -> Result<Vec<u8>, ProofError>;
     /// Verifies an epoch envelope against a statement.
     fn verify_epoch(&self, statement: &EpochStatement, proof: &[u8]) -> Result<(), ProofError>;
 }
@@ -121,8 +126,12 @@ impl ProvingBackend for Plonky3Backend {
         proof::verify_checkpoint(statement, open(proof, self.id(), ProofKind::Checkpoint)?)
     }
 
-    fn prove_epoch(&self, witnesses: &[CheckpointWitness]) -> Result<Vec<u8>, ProofError> {
-        let body = proof::prove_epoch(witnesses)?;
+    fn prove_epoch(
+        &self,
+        witnesses: &[CheckpointWitness],
+        prover: &Address,
+    ) -> Result<Vec<u8>, ProofError> {
+        let body = proof::prove_epoch(witnesses, prover)?;
         Ok(seal(self.id(), ProofKind::Epoch, &body))
     }
 
@@ -178,17 +187,25 @@ impl ProvingBackend for InsecureFakeBackend {
         self.check(ProofKind::Checkpoint, statement, proof)
     }
 
-    fn prove_epoch(&self, witnesses: &[CheckpointWitness]) -> Result<Vec<u8>, ProofError> {
+    fn prove_epoch(
+        &self,
+        witnesses: &[CheckpointWitness],
+        prover: &Address,
+    ) -> Result<Vec<u8>, ProofError> {
         // The fake statement has no epoch number of its own; the verifier's statement carries it.
-        let statement = EpochStatement::of(0, witnesses).ok_or_else(|| {
+        let statement = EpochStatement::of(0, witnesses, *prover).ok_or_else(|| {
             ProofError::Statement("an epoch proves at least one checkpoint".into())
         })?;
-        let digest = fake_digest(ProofKind::Epoch, &statement.checkpoints)?;
+        let digest = fake_digest(ProofKind::Epoch, &statement)?;
         Ok(seal(self.id(), ProofKind::Epoch, &digest))
     }
 
     fn verify_epoch(&self, statement: &EpochStatement, proof: &[u8]) -> Result<(), ProofError> {
-        self.check(ProofKind::Epoch, &statement.checkpoints, proof)
+        let statement = EpochStatement {
+            epoch: 0,
+            ..statement.clone()
+        };
+        self.check(ProofKind::Epoch, &statement, proof)
     }
 }
 
@@ -277,7 +294,7 @@ mod tests {
             real.verify_checkpoint(&statement, &[1]),
             Err(ProofError::Malformed(_))
         ));
-        let epoch = EpochStatement::of(3, &w).unwrap();
+        let epoch = EpochStatement::of(3, &w, Address::ZERO).unwrap();
         assert!(
             matches!(real.verify_epoch(&epoch, &proof), Err(ProofError::Malformed(m)) if m.contains("kind"))
         );
@@ -287,8 +304,9 @@ mod tests {
     fn the_fake_still_binds_its_statement() {
         let w = witnesses();
         let fake = BackendChoice::InsecureFake.build();
-        let proof = fake.prove_epoch(&w).unwrap();
-        let statement = EpochStatement::of(5, &w).unwrap();
+        let prover = Address::repeat_byte(7);
+        let proof = fake.prove_epoch(&w, &prover).unwrap();
+        let statement = EpochStatement::of(5, &w, prover).unwrap();
         fake.verify_epoch(&statement, &proof).unwrap();
         let mut other = statement.clone();
         other.checkpoints.pop();

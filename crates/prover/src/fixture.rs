@@ -7,6 +7,7 @@ use vouch_rollup::account::AccountIndex;
 use vouch_rollup::checkpoint::{BlockBody, CheckpointBody, CheckpointContext, execute_checkpoint};
 use vouch_rollup::genesis::{GenesisRoots, devnet_account_index, devnet_genesis, devnet_signer};
 use vouch_rollup::state::{MemoryStore, StateOverlay};
+use vouch_rollup::hash::Digest;
 use vouch_rollup::tx::{Deposit, Transfer};
 
 /// Chain id the fixtures sign for.
@@ -77,6 +78,7 @@ pub fn build(spec: FixtureSpec) -> Fixture {
     let mut archive = genesis.archive;
     let mut previous_block = 0u64;
     let mut deposit_index = 0u64;
+    let mut deposit_accumulator = Digest::ZERO;
     let mut checkpoints = Vec::with_capacity(spec.checkpoints);
     for k in 1..=spec.checkpoints as u64 {
         let mut blocks = Vec::with_capacity(spec.blocks);
@@ -144,12 +146,15 @@ pub fn build(spec: FixtureSpec) -> Fixture {
         state.commit(k).expect("memory store");
         archive = execution.archive;
         previous_block += body.blocks.len() as u64;
-        checkpoints.push(CheckpointWitness {
+        let witness = CheckpointWitness {
             ctx,
             body,
             deposits,
+            deposit_accumulator,
             execution,
-        });
+        };
+        deposit_accumulator = witness.deposit_accumulator_end();
+        checkpoints.push(witness);
     }
     Fixture {
         genesis,

@@ -10,7 +10,9 @@
 
 use crate::circuit::{
     CheckpointWitness, NUM_PUBLIC_VALUES, TraceError, TransitionAir, generate_trace,
+    prover_limbs, pv,
 };
+use alloy::primitives::Address;
 use crate::config::{self, Val};
 use p3_air::{Air, DebugConstraintBuilder};
 use p3_challenger::GrindingChallenger;
@@ -19,68 +21,63 @@ use p3_uni_stark::{
     Proof, QuotientAir, StarkGenericConfig, Val as ValOf, VerifierConstraintFolder, prove, verify,
 };
 use serde::{Deserialize, Serialize};
-use vouch_rollup::checkpoint::chain_checkpoint;
+use vouch_rollup::checkpoint::{SealedCheckpoint, chain_checkpoint};
 use vouch_rollup::hash::Digest;
 
 /// What a checkpoint proof proves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointStatement {
-    /// Checkpoint number (bound through the tx commitment's header record).
-    pub number: u64,
     /// State root before.
     pub pre_state_root: Digest,
     /// Archive before.
     pub previous_archive: Digest,
-    /// State root after.
-    pub state_root: Digest,
-    /// Archive after.
-    pub archive: Digest,
-    /// The record-sponge tx commitment.
-    pub tx_commitment: Digest,
+    /// Deposit accumulator before its first deposit.
+    pub deposit_accumulator: Digest,
+    /// The checkpoint as its L1 header states it.
+    pub checkpoint: SealedCheckpoint,
+    /// Deposit accumulator after its last deposit.
+    pub deposit_accumulator_end: Digest,
 }
 
 impl CheckpointStatement {
     /// The statement of an executed checkpoint.
     pub fn of(witness: &CheckpointWitness) -> Self {
         Self {
-            number: witness.ctx.number.get(),
             pre_state_root: witness.execution.pre_state_root,
             previous_archive: witness.ctx.previous_archive,
-            state_root: witness.execution.state_root,
-            archive: witness.execution.archive,
-            tx_commitment: witness.execution.tx_commitment,
+            deposit_accumulator: witness.deposit_accumulator,
+            checkpoint: SealedCheckpoint::of(&witness.ctx, &witness.execution),
+            deposit_accumulator_end: witness.deposit_accumulator_end(),
         }
     }
 
-    /// The STARK public values.
+    /// Checkpoint number.
+    pub fn number(&self) -> u64 {
+        self.checkpoint.number
+    }
+
+    /// The STARK public values (checkpoint proofs name no prover: the zero address).
     pub fn public_values(&self) -> [Val; NUM_PUBLIC_VALUES] {
-        let chain = chain_checkpoint(&Digest::ZERO, &self.tx_commitment, &self.state_root);
-        pack(&[
-            self.pre_state_root,
-            self.previous_archive,
-            self.state_root,
-            self.archive,
-            chain,
-        ])
+        let c = &self.checkpoint;
+        pack(
+            &[
+                self.pre_state_root,
+                self.previous_archive,
+                c.state_root,
+                c.archive,
+                chain_checkpoint(&Digest::ZERO, c),
+                self.deposit_accumulator,
+                self.deposit_accumulator_end,
+            ],
+            &Address::ZERO,
+        )
     }
 }
 
-/// One checkpoint as an epoch statement lists it (all fields are in its L1 header).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckpointLink {
-    /// Number.
-    pub number: u64,
-    /// Tx commitment.
-    pub tx_commitment: Digest,
-    /// State root after it.
-    pub state_root: Digest,
-    /// Archive after it.
-    pub archive: Digest,
-}
-
 /// What an epoch proof proves: from the state and archive before `checkpoints[0]`, executing
-/// each listed checkpoint's committed transactions and deposits in order reaches each listed
-/// state root, and ends at the last one's state root and archive.
+/// each listed checkpoint's committed transactions and the deposits between the two
+/// accumulator values in order reaches each listed state root and archive, with each listed
+/// header field; and that `prover` made the proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochStatement {
     /// Epoch number.
@@ -89,55 +86,67 @@ pub struct EpochStatement {
     pub start_state_root: Digest,
     /// Archive before the range.
     pub start_archive: Digest,
+    /// The rollup's deposit accumulator before the range's first deposit.
+    pub start_deposit_accumulator: Digest,
+    /// The rollup's deposit accumulator after the range's last deposit.
+    pub end_deposit_accumulator: Digest,
     /// The range, in order (at least one).
-    pub checkpoints: Vec<CheckpointLink>,
+    pub checkpoints: Vec<SealedCheckpoint>,
+    /// Who is credited on L1 (absorbed into the transcript, so a copied proof earns nothing).
+    pub prover: Address,
 }
 
 impl EpochStatement {
-    /// The statement of consecutive executed checkpoints.
-    pub fn of(epoch: u64, witnesses: &[CheckpointWitness]) -> Option<Self> {
+    /// The statement of consecutive executed checkpoints proven by `prover`.
+    pub fn of(epoch: u64, witnesses: &[CheckpointWitness], prover: Address) -> Option<Self> {
         let first = witnesses.first()?;
+        let last = witnesses.last()?;
         Some(Self {
             epoch,
             start_state_root: first.execution.pre_state_root,
             start_archive: first.ctx.previous_archive,
+            start_deposit_accumulator: first.deposit_accumulator,
+            end_deposit_accumulator: last.deposit_accumulator_end(),
             checkpoints: witnesses
                 .iter()
-                .map(|w| CheckpointLink {
-                    number: w.ctx.number.get(),
-                    tx_commitment: w.execution.tx_commitment,
-                    state_root: w.execution.state_root,
-                    archive: w.execution.archive,
-                })
+                .map(|w| SealedCheckpoint::of(&w.ctx, &w.execution))
                 .collect(),
+            prover,
         })
     }
 
     /// The checkpoint chain over the range.
     pub fn chain(&self) -> Digest {
-        self.checkpoints.iter().fold(Digest::ZERO, |chain, c| {
-            chain_checkpoint(&chain, &c.tx_commitment, &c.state_root)
-        })
+        self.checkpoints
+            .iter()
+            .fold(Digest::ZERO, |chain, c| chain_checkpoint(&chain, c))
     }
 
     /// The STARK public values; `None` for an empty range.
     pub fn public_values(&self) -> Option<[Val; NUM_PUBLIC_VALUES]> {
         let last = self.checkpoints.last()?;
-        Some(pack(&[
-            self.start_state_root,
-            self.start_archive,
-            last.state_root,
-            last.archive,
-            self.chain(),
-        ]))
+        Some(pack(
+            &[
+                self.start_state_root,
+                self.start_archive,
+                last.state_root,
+                last.archive,
+                self.chain(),
+                self.start_deposit_accumulator,
+                self.end_deposit_accumulator,
+            ],
+            &self.prover,
+        ))
     }
 }
 
-fn pack(digests: &[Digest; 5]) -> [Val; NUM_PUBLIC_VALUES] {
+/// Public values in [`crate::circuit::pv`] order.
+fn pack(digests: &[Digest; 7], prover: &Address) -> [Val; NUM_PUBLIC_VALUES] {
     let mut out = [Val::default(); NUM_PUBLIC_VALUES];
-    for (chunk, d) in out.chunks_exact_mut(8).zip(digests) {
+    for (chunk, d) in out[..pv::PROVER].chunks_exact_mut(8).zip(digests) {
         chunk.copy_from_slice(&d.0);
     }
+    out[pv::PROVER..].copy_from_slice(&prover_limbs(prover));
     out
 }
 
@@ -169,6 +178,7 @@ pub enum ProofError {
 pub fn prove_trace<SC>(
     config: &SC,
     witnesses: &[CheckpointWitness],
+    prover: &Address,
 ) -> Result<(Vec<u8>, [Val; NUM_PUBLIC_VALUES]), ProofError>
 where
     SC: StarkGenericConfig<Challenger: GrindingChallenger<Witness = ValOf<SC>>>,
@@ -179,7 +189,7 @@ where
     RowMajorMatrix<Val>: Into<RowMajorMatrix<ValOf<SC>>>,
     Proof<SC>: Serialize,
 {
-    let (trace, pv) = generate_trace(witnesses)?;
+    let (trace, pv) = generate_trace(witnesses, prover)?;
     let pv_sc: Vec<ValOf<SC>> = pv.iter().map(|v| (*v).into()).collect();
     let trace: RowMajorMatrix<ValOf<SC>> = trace.into();
     let proof = prove(config, &TransitionAir, trace, &pv_sc)
@@ -192,7 +202,7 @@ where
 /// precise diagnosis of an invalid witness (the prover itself does not check; a proof of an
 /// invalid witness fails verification).
 pub fn check_witnesses(witnesses: &[CheckpointWitness]) -> Result<(), ProofError> {
-    let (trace, pv) = generate_trace(witnesses)?;
+    let (trace, pv) = generate_trace(witnesses, &Address::ZERO)?;
     match p3_air::check_all_constraints::<Val, TransitionAir>(
         &TransitionAir,
         &trace,
@@ -237,7 +247,7 @@ where
 
 /// Proves one checkpoint with the checkpoint (Poseidon2) configuration.
 pub fn prove_checkpoint(witness: &CheckpointWitness) -> Result<Vec<u8>, ProofError> {
-    Ok(prove_trace(&config::leaf_config(), std::slice::from_ref(witness))?.0)
+    Ok(prove_trace(&config::leaf_config(), std::slice::from_ref(witness), &Address::ZERO)?.0)
 }
 
 /// Verifies a checkpoint proof.
@@ -245,9 +255,12 @@ pub fn verify_checkpoint(statement: &CheckpointStatement, proof: &[u8]) -> Resul
     verify_trace(&config::leaf_config(), proof, &statement.public_values())
 }
 
-/// Proves consecutive checkpoints with the epoch (Keccak/EVM) configuration.
-pub fn prove_epoch(witnesses: &[CheckpointWitness]) -> Result<Vec<u8>, ProofError> {
-    Ok(prove_trace(&config::evm_config(), witnesses)?.0)
+/// Proves consecutive checkpoints with the epoch (Keccak/EVM) configuration, for `prover`.
+pub fn prove_epoch(
+    witnesses: &[CheckpointWitness],
+    prover: &Address,
+) -> Result<Vec<u8>, ProofError> {
+    Ok(prove_trace(&config::evm_config(), witnesses, prover)?.0)
 }
 
 /// Verifies an epoch proof.

@@ -12,12 +12,15 @@ mod common;
 use alloy::hex;
 use common::{check_rendered, preamble};
 use std::fmt::Write as _;
+use alloy::primitives::{Address, address};
 use vouch_l1_contracts::epoch::EpochPublicValues;
-use vouch_l1_contracts::statement::{EpochStatementFromL1, l1_header};
+use vouch_l1_contracts::statement::{EpochStatementFromL1, epoch_public_values, l1_header};
 use vouch_prover::fixture::{self, FixtureSpec, build};
 use vouch_prover::proof::{EpochStatement, ProofError, prove_epoch, verify_epoch};
 
 const EPOCH: u64 = 3;
+/// Who proves (anvil's account 1).
+const PROVER: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 
 fn render(values: &[u8], fx: &fixture::Fixture) -> String {
     let mut s = String::new();
@@ -113,7 +116,7 @@ fn render(values: &[u8], fx: &fixture::Fixture) -> String {
         hex::encode(values)
     )
     .unwrap();
-    writeln!(s, "        assertEq(keccak256(rollup.epochPublicValues({EPOCH}, {from}, {to})), keccak256(expected), \"epoch public values\");").unwrap();
+    writeln!(s, "        assertEq(keccak256(rollup.epochPublicValues({EPOCH}, {from}, {to}, {PROVER})), keccak256(expected), \"epoch public values\");").unwrap();
     writeln!(s, "    }}").unwrap();
     writeln!(s, "}}").unwrap();
     s
@@ -131,13 +134,7 @@ fn epoch_proof_over_three_checkpoints_matches_the_contract_statement() {
         vary: false,
     });
     let headers: Vec<_> = fx.checkpoints.iter().map(l1_header).collect();
-    let values = EpochPublicValues::compute(
-        EPOCH,
-        fx.genesis.archive.to_b256(),
-        fx.genesis.state_root.to_b256(),
-        &headers,
-    )
-    .unwrap();
+    let values = epoch_public_values(EPOCH, &fx.checkpoints, PROVER).unwrap();
     let encoded = values.encode();
     assert_eq!(EpochPublicValues::decode(&encoded).unwrap(), values);
 
@@ -145,10 +142,10 @@ fn epoch_proof_over_three_checkpoints_matches_the_contract_statement() {
     let statement = EpochStatement::from_l1(&values, &headers).unwrap();
     assert_eq!(
         Some(&statement),
-        EpochStatement::of(EPOCH, &fx.checkpoints).as_ref()
+        EpochStatement::of(EPOCH, &fx.checkpoints, PROVER).as_ref()
     );
 
-    let proof = prove_epoch(&fx.checkpoints).unwrap();
+    let proof = prove_epoch(&fx.checkpoints, &PROVER).unwrap();
     verify_epoch(&statement, &proof).unwrap();
     // A header that is not the one the contract committed to is refused before verifying.
     let mut forged = headers.clone();

@@ -330,11 +330,84 @@ pub fn block_record(deposit_count: u16, tx_count: u16) -> Record {
     r
 }
 
+/// A checkpoint as its L1 header states it: what the checkpoint chain of an epoch proof
+/// commits to, so the rollup contract can compare every field with what it stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedCheckpoint {
+    /// Number.
+    pub number: u64,
+    /// Slot.
+    pub slot: u64,
+    /// Timestamp (its slot's start).
+    pub timestamp: u64,
+    /// First deposit queue index consumed.
+    pub deposit_start: u64,
+    /// Deposits consumed.
+    pub deposit_count: u64,
+    /// L2 blocks.
+    pub block_count: u64,
+    /// Tx commitment.
+    pub tx_commitment: Digest,
+    /// State root after it.
+    pub state_root: Digest,
+    /// Archive after it.
+    pub archive: Digest,
+}
+
+impl SealedCheckpoint {
+    /// The sealed form of an executed checkpoint.
+    pub fn of(ctx: &CheckpointContext, execution: &CheckpointExecution) -> Self {
+        Self {
+            number: ctx.number.get(),
+            slot: ctx.slot.get(),
+            timestamp: ctx.timestamp,
+            deposit_start: ctx.deposit_start,
+            deposit_count: execution.deposit_count,
+            block_count: execution.blocks.len() as u64,
+            tx_commitment: execution.tx_commitment,
+            state_root: execution.state_root,
+            archive: execution.archive,
+        }
+    }
+
+    /// The header fields as eight elements: `[number, slot, ts_lo, ts_hi, deposit_start,
+    /// deposit_count, block_count, 0]` (integers reduced into the field, `ts_lo` the low 16
+    /// bits of the timestamp).
+    pub fn meta(&self) -> [F; DIGEST_ELEMS] {
+        [
+            field(self.number),
+            field(self.slot),
+            field(self.timestamp & 0xffff),
+            field(self.timestamp >> 16),
+            field(self.deposit_start),
+            field(self.deposit_count),
+            field(self.block_count),
+            F::ZERO,
+        ]
+    }
+
+    /// `compress(compress(tx_commitment, state_root), compress(archive, meta))`.
+    pub fn digest(&self) -> Digest {
+        compress(
+            &compress(&self.tx_commitment, &self.state_root),
+            &compress(&self.archive, &Digest(self.meta())),
+        )
+    }
+}
+
 /// One link of the checkpoint chain an epoch proof exposes:
-/// `chain' = compress(chain, compress(tx_commitment, state_root))`, starting from
-/// [`Digest::ZERO`].
-pub fn chain_checkpoint(chain: &Digest, tx_commitment: &Digest, state_root: &Digest) -> Digest {
-    compress(chain, &compress(tx_commitment, state_root))
+/// `chain' = compress(chain, checkpoint.digest())`, starting from [`Digest::ZERO`].
+pub fn chain_checkpoint(chain: &Digest, checkpoint: &SealedCheckpoint) -> Digest {
+    compress(chain, &checkpoint.digest())
+}
+
+/// One step of the deposit accumulator the rollup contract keeps over its deposit queue:
+/// `acc' = compress(acc, compress(record[..8], record[8..]))` with the deposit's
+/// [`deposit_record`], starting from [`Digest::ZERO`] before deposit 0.
+pub fn accumulate_deposit(acc: &Digest, deposit: &Deposit) -> Digest {
+    let record = deposit_record(deposit);
+    let half = |r: &[F]| Digest(r.try_into().expect("8 elements"));
+    compress(acc, &compress(&half(&record[..8]), &half(&record[8..])))
 }
 
 /// The archive of the genesis state.

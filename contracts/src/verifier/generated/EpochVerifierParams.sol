@@ -8,22 +8,22 @@ pragma solidity ^0.8.28;
 library EpochVerifierParams {
     /// @notice `keccak256` of the seeds for `degreeBits`; zero when unsupported.
     function seedHash(uint256 degreeBits) internal pure returns (bytes32) {
-        if (degreeBits == 6) return 0x253282d8d91178d54432cf1946ae8189ba439918c469d1a55c898420a0f225f8;
-        if (degreeBits == 7) return 0x4af05c1b1210d09fb2171bf091761e92cde861ff1f0041d1295c72ac23051486;
-        if (degreeBits == 8) return 0x5d095658fe8c84c3aa22e01c7ed1440d309933c7420a39398d4fc61a41a89cea;
-        if (degreeBits == 9) return 0xaa9eeb403105493a1a30f7ead8a2eeb3cede2f8f938b7bce3ea278596ad902fe;
-        if (degreeBits == 10) return 0x15dbdaaa6cc9c5634f2fc95f747640294896bb400ef201cf33f25b8814d73958;
-        if (degreeBits == 11) return 0xd6a863ec4728f6f3bc31eea6c8a2a1ffa0286f5264df7a3793190ca55f86624c;
-        if (degreeBits == 12) return 0xda1b6a50777dfaa23c2ee860cde9310b1023ed5de5e70d0cf9dabc133ee6eed2;
-        if (degreeBits == 13) return 0x1ccf7f08e1ba6db8280894179910219365cce776a569f036e8ed7dcb28ce05a7;
-        if (degreeBits == 14) return 0xa7e91be0f664a58863d456bf403846b3721060f74463772b22b77af8f5b7c655;
-        if (degreeBits == 15) return 0x5fb90be2b66ced53c4cbd4479fa9f69b40291c69641836be53c5444fdd70327c;
-        if (degreeBits == 16) return 0xf57c34b21eff3479b31c5d16c342fb853087cc91e66cc12dcf26613bb786c15f;
-        if (degreeBits == 17) return 0xd243499f762ebdf02cc5bbdb6440dc6f59fe9ffa8fb61893d0c20a2f85597c5b;
-        if (degreeBits == 18) return 0x608aeef1a40361603a7c5985dc8eeecd34b45cd4868cc4015be4a24a3f8c0106;
-        if (degreeBits == 19) return 0xbfe7adb79461fd4c87b6790f3bb082f3538aa701d6278941350dfc7eb41dffc7;
-        if (degreeBits == 20) return 0xda25ebd16a563fcb51c53177b7e2c3b6dcceb6329235ddfa2248358bfdac4d5e;
-        if (degreeBits == 21) return 0xe646f2993cb02d0f1e848da38863142ee1dd944669aa97a00642da278e46d8a3;
+        if (degreeBits == 6) return 0x4b27344db335d40544198fb02e3498d0c9d7806d640bb5e67bad8e4969fc5173;
+        if (degreeBits == 7) return 0x5cfbc7dbc115009633648b8221c276f400b73111623a31df2cc57c04dda318c3;
+        if (degreeBits == 8) return 0x8c85a0695953076e9c843669a48f85248a66658f4086d45574d4d4d57b1e9ec7;
+        if (degreeBits == 9) return 0x73712b1713f23a6a41bd69064d99f4ea5968deeae6ec7177721a118793054b62;
+        if (degreeBits == 10) return 0x138a3349b694b5e052535f8578b12bf0266d90dd940975720f1903d4bf3f0ec7;
+        if (degreeBits == 11) return 0x163728d76a4997604e51db32db3abf753c8a197a94c1d9b66ac20f31b6a81e03;
+        if (degreeBits == 12) return 0x1d656d85f6027ae4531fb6a5e89475b6f5b5894c924c65427f6c9443bc72014a;
+        if (degreeBits == 13) return 0x517aa80d88dffd38ef466b30457444d0a7ada552a6753bb8566836e2c0e8c7da;
+        if (degreeBits == 14) return 0x2671d9df607d696baa0650e408c3fd4753d688ded5c701cd3a62ddc4d58a0068;
+        if (degreeBits == 15) return 0xa73b873599ae9abb047a87f531a07d33b8ceeefea762e09be433aef38c5a3b8c;
+        if (degreeBits == 16) return 0x0fe51ecfdb0cfd5150eaa7e83e6d4d29baaba85149fc3ed4e984bcadfc87ad75;
+        if (degreeBits == 17) return 0x9001b32b7c1911fc66f8d1238e26a3955754c11b5effe998d7fd8dc8a40c5586;
+        if (degreeBits == 18) return 0xb44082e8874fdb7095566f4b72fa164a2cf9f41e0b9f2fcaa7cea3072a1b5f44;
+        if (degreeBits == 19) return 0x5c0e19e54313e6932b6b84b661f903b3bfa6517376973ce555a8075ed9dc4c3d;
+        if (degreeBits == 20) return 0xc9a4592141df7c2214a906599493a05b5aa3c29192f1fad01d6d48203bfc74f8;
+        if (degreeBits == 21) return 0x5759fc8f5817f31367b4912eca7d48773b8fed7d089d59144f704168ad47cd3b;
         return bytes32(0);
     }
 }

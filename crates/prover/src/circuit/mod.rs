@@ -51,7 +51,7 @@
 
 mod trace;
 
-pub use trace::{CheckpointWitness, TraceError, generate_trace};
+pub use trace::{CheckpointWitness, TraceError, generate_trace, prover_limbs};
 
 use crate::config::Val;
 use crate::raw::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, SBOX_DEGREE, WIDTH as POSEIDON2_WIDTH};
@@ -74,8 +74,30 @@ pub type PermCols<T> =
 
 /// Range-check lanes per row.
 pub const LANES: usize = 6;
-/// Public values: start root, start archive, end root, end archive, checkpoint chain.
-pub const NUM_PUBLIC_VALUES: usize = 40;
+/// Public values: start root, start archive, end root, end archive, checkpoint chain (8 each),
+/// deposit accumulator at the start and at the end (8 each), prover address (10 × 16 bits).
+pub const NUM_PUBLIC_VALUES: usize = 66;
+/// Offsets of the public values' parts.
+pub mod pv {
+    /// State root before the range.
+    pub const START_ROOT: usize = 0;
+    /// Archive before the range.
+    pub const START_ARCHIVE: usize = 8;
+    /// State root after the range.
+    pub const END_ROOT: usize = 16;
+    /// Archive after the range.
+    pub const END_ARCHIVE: usize = 24;
+    /// Checkpoint chain over the range.
+    pub const CHAIN: usize = 32;
+    /// Deposit accumulator before the range's first deposit.
+    pub const START_DEPOSITS: usize = 40;
+    /// Deposit accumulator after the range's last deposit.
+    pub const END_DEPOSITS: usize = 48;
+    /// The prover's address, ten 16-bit limbs, least significant first.
+    pub const PROVER: usize = 56;
+    /// Limbs of the prover's address.
+    pub const PROVER_LIMBS: usize = 10;
+}
 /// Permutations per trace row.
 pub const PERMS_PER_ROW: usize = 2;
 /// Trace rows per transfer: its record, the sender's and the recipient's leaf updates.
@@ -107,8 +129,12 @@ pub mod kind {
     pub const SEAL: usize = 10;
     /// Padding.
     pub const PAD: usize = 11;
+    /// Deposit accumulator step (follows each deposit record).
+    pub const DACC: usize = 12;
+    /// Checkpoint digest into the checkpoint chain (follows each seal).
+    pub const CHAIN: usize = 13;
     /// Number of kinds.
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 14;
 }
 
 /// The columns of one row.
@@ -152,8 +178,11 @@ pub struct Cols<T> {
     pub sp: [T; 16],
     /// The current record.
     pub op: [T; 16],
-    /// Checkpoint fields: fee account lo/hi, number, slot, timestamp lo/hi.
-    pub hdr: [T; 6],
+    /// Checkpoint fields: fee account lo/hi, number, slot, timestamp lo/hi, deposit start,
+    /// first block number.
+    pub hdr: [T; 8],
+    /// Deposit accumulator (see [`vouch_rollup::checkpoint::accumulate_deposit`]).
+    pub dacc: [T; 8],
     /// Number of the last L2 block.
     pub bnum: T,
     /// Next deposit queue index.
@@ -315,6 +344,7 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             k(l, kind::LFEE),
         );
         let (path, block, seal) = (k(l, kind::PATH), k(l, kind::BLOCK), k(l, kind::SEAL));
+        let (dacc_k, chain_k) = (k(l, kind::DACC), k(l, kind::CHAIN));
         let l_leaf = leaf(l);
         let l_absorb = absorb(l);
         let a_in = l.a.inputs;
@@ -338,18 +368,20 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             let mut b = builder.when_first_row();
             b.assert_one(hdr.clone());
             for i in 0..8 {
-                b.assert_eq(l.root[i], pv[i].clone());
-                b.assert_eq(l.arch[i], pv[8 + i].clone());
+                b.assert_eq(l.root[i], pv[pv::START_ROOT + i].clone());
+                b.assert_eq(l.arch[i], pv[pv::START_ARCHIVE + i].clone());
                 b.assert_zero(l.chain[i]);
+                b.assert_eq(l.dacc[i], pv[pv::START_DEPOSITS + i].clone());
             }
         }
         {
             let mut b = builder.when_last_row();
-            b.assert_one(seal.clone() + k(l, kind::PAD));
+            b.assert_one(chain_k.clone() + k(l, kind::PAD));
             for i in 0..8 {
-                b.assert_eq(l.root[i], pv[16 + i].clone());
-                b.assert_eq(l.arch[i], pv[24 + i].clone());
-                b.assert_eq(l.chain[i], pv[32 + i].clone());
+                b.assert_eq(l.root[i], pv[pv::END_ROOT + i].clone());
+                b.assert_eq(l.arch[i], pv[pv::END_ARCHIVE + i].clone());
+                b.assert_eq(l.chain[i], pv[pv::CHAIN + i].clone());
+                b.assert_eq(l.dacc[i], pv[pv::END_DEPOSITS + i].clone());
             }
         }
 
@@ -360,13 +392,15 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             t.assert_eq(k(n, kind::LRECV), x(l.f32) * x(l.pend_recv));
             t.assert_zero(x(l.f32) * x(l.pend_fee) * (AB::Expr::ONE - k(n, kind::ABLK)));
             t.assert_eq(k(n, kind::LSEND), atx.clone());
-            t.assert_eq(k(n, kind::LDEP), adep.clone());
+            t.assert_eq(k(n, kind::DACC), adep.clone());
+            t.assert_eq(k(n, kind::LDEP), dacc_k.clone());
             t.assert_eq(k(n, kind::BLOCK), ablk.clone());
             t.assert_zero(k(n, kind::SEAL) * (AB::Expr::ONE - block.clone()));
-            t.assert_zero(k(n, kind::PAD) * (AB::Expr::ONE - seal.clone() - k(l, kind::PAD)));
+            t.assert_eq(k(n, kind::CHAIN), seal.clone());
+            t.assert_zero(k(n, kind::PAD) * (AB::Expr::ONE - chain_k.clone() - k(l, kind::PAD)));
             t.assert_zero(k(l, kind::PAD) * (AB::Expr::ONE - k(n, kind::PAD)));
-            t.assert_zero(k(n, kind::HDR) * (AB::Expr::ONE - seal.clone()));
-            t.assert_zero(seal.clone() * (AB::Expr::ONE - k(n, kind::HDR) - k(n, kind::PAD)));
+            t.assert_zero(k(n, kind::HDR) * (AB::Expr::ONE - chain_k.clone()));
+            t.assert_zero(chain_k.clone() * (AB::Expr::ONE - k(n, kind::HDR) - k(n, kind::PAD)));
         }
 
         // ---- path mechanics ------------------------------------------------------------------
@@ -602,9 +636,12 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             builder.assert_zero(ablk.clone() * x(l.op[i]));
         }
         builder.assert_zero(adep.clone() * (x(l.op[1]) - x(l.didx) + AB::Expr::ONE));
+        // A block applies its deposits before its transfers: no transfer precedes a deposit
+        // row in its block (the counter restarts after each block row and at each header).
+        builder.assert_zero(adep.clone() * x(l.nt));
 
         // ---- checkpoint header fields and counters -----------------------------------------
-        for j in 0..6 {
+        for j in 0..8 {
             builder.assert_zero(hdr.clone() * (x(l.hdr[j]) - x(l.op[1 + j])));
         }
         builder.assert_zero(hdr.clone() * (x(l.didx) - x(l.op[7])));
@@ -615,7 +652,7 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             let n_hdr = k(n, kind::HDR);
             let not_hdr = AB::Expr::ONE - n_hdr.clone();
             let mut t = builder.when_transition();
-            for j in 0..6 {
+            for j in 0..8 {
                 t.assert_zero(not_hdr.clone() * (x(n.hdr[j]) - x(l.hdr[j])));
             }
             t.assert_zero(n_hdr.clone() * (x(n.op[7]) - x(l.didx)));
@@ -644,19 +681,52 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             builder.assert_zero(block.clone() * (x(b_in[8 + i]) - x(a_out[i])));
             builder.assert_zero(seal.clone() * (x(a_in[i]) - x(l.sp[i])));
             builder.assert_zero(seal.clone() * (x(a_in[8 + i]) - x(l.root[i])));
-            builder.assert_zero(seal.clone() * (x(b_in[8 + i]) - x(a_out[i])));
+            builder.assert_zero(seal.clone() * (x(b_in[i]) - x(l.arch[i])));
+        }
+        // The seal row's `b` hashes the archive with the checkpoint's L1 header fields.
+        let seal_meta = [
+            x(l.hdr[2]),
+            x(l.hdr[3]),
+            x(l.hdr[4]),
+            x(l.hdr[5]),
+            x(l.hdr[6]),
+            x(l.didx) - x(l.hdr[6]),
+            x(l.bnum) - x(l.hdr[7]) + AB::Expr::ONE,
+            AB::Expr::ZERO,
+        ];
+        for (i, m) in seal_meta.into_iter().enumerate() {
+            builder.assert_zero(seal.clone() * (x(b_in[8 + i]) - m));
+        }
+        // The chain row: `a` joins the seal's two digests, `b` extends the chain with it.
+        for i in 0..8 {
+            builder.assert_zero(chain_k.clone() * (x(b_in[8 + i]) - x(a_out[i])));
+        }
+        // The deposit accumulator row: `a` hashes the deposit record, `b` extends the
+        // accumulator with it.
+        for i in 0..16 {
+            builder.assert_zero(dacc_k.clone() * (x(a_in[i]) - x(l.op[i])));
+        }
+        for i in 0..8 {
+            builder.assert_zero(dacc_k.clone() * (x(b_in[8 + i]) - x(a_out[i])));
         }
         {
-            let (n_block, n_seal) = (k(n, kind::BLOCK), k(n, kind::SEAL));
+            let (n_block, n_chain, n_dacc) =
+                (k(n, kind::BLOCK), k(n, kind::CHAIN), k(n, kind::DACC));
             let mut t = builder.when_transition();
             for i in 0..8 {
                 t.assert_zero(n_block.clone() * (x(nb_in[i]) - x(l.arch[i])));
                 t.assert_zero(
                     x(n.arch[i]) - x(l.arch[i]) - n_block.clone() * (x(nb_out[i]) - x(l.arch[i])),
                 );
-                t.assert_zero(n_seal.clone() * (x(nb_in[i]) - x(l.chain[i])));
+                t.assert_zero(n_chain.clone() * (x(na_in[i]) - x(a_out[i])));
+                t.assert_zero(n_chain.clone() * (x(na_in[8 + i]) - x(b_out[i])));
+                t.assert_zero(n_chain.clone() * (x(nb_in[i]) - x(l.chain[i])));
                 t.assert_zero(
-                    x(n.chain[i]) - x(l.chain[i]) - n_seal.clone() * (x(nb_out[i]) - x(l.chain[i])),
+                    x(n.chain[i]) - x(l.chain[i]) - n_chain.clone() * (x(nb_out[i]) - x(l.chain[i])),
+                );
+                t.assert_zero(n_dacc.clone() * (x(nb_in[i]) - x(l.dacc[i])));
+                t.assert_zero(
+                    x(n.dacc[i]) - x(l.dacc[i]) - n_dacc.clone() * (x(nb_out[i]) - x(l.dacc[i])),
                 );
             }
         }

@@ -17,7 +17,7 @@ fn small(checkpoints: usize) -> FixtureSpec {
 #[test]
 fn valid_checkpoints_satisfy_every_constraint() {
     let fixture = build(small(2));
-    let (trace, pv) = generate_trace(&fixture.checkpoints).unwrap();
+    let (trace, pv) = generate_trace(&fixture.checkpoints, &alloy::primitives::Address::ZERO).unwrap();
     check_constraints(&TransitionAir, &trace, &pv);
 }
 
@@ -74,7 +74,7 @@ mod rules {
     fn rejected(w: &CheckpointWitness) -> bool {
         let config = leaf_config();
         let w = std::slice::from_ref(w);
-        let refused = match prove_trace(&config, w) {
+        let refused = match prove_trace(&config, w, &alloy::primitives::Address::ZERO) {
             Err(_) => true,
             Ok((proof, pv)) => verify_trace(&config, &proof, &pv).is_err(),
         };
@@ -152,9 +152,9 @@ mod rules {
         let mut other = Digest::ZERO;
         other.0[3] = vouch_rollup::F::ONE;
         for tamper in [
-            |s: &mut CheckpointStatement, d| s.state_root = d,
-            |s: &mut CheckpointStatement, d| s.tx_commitment = d,
-            |s: &mut CheckpointStatement, d| s.archive = d,
+            |s: &mut CheckpointStatement, d| s.checkpoint.state_root = d,
+            |s: &mut CheckpointStatement, d| s.checkpoint.tx_commitment = d,
+            |s: &mut CheckpointStatement, d| s.checkpoint.archive = d,
             |s: &mut CheckpointStatement, d| s.pre_state_root = d,
             |s: &mut CheckpointStatement, d| s.previous_archive = d,
         ] {

@@ -2,7 +2,7 @@
 //!
 //! [`TransitionAir`]: super::TransitionAir
 
-use super::{Cols, LANES, NUM_PUBLIC_VALUES, PermCols, WIDTH, cols_mut, kind, perm_out};
+use super::{Cols, LANES, NUM_PUBLIC_VALUES, PermCols, WIDTH, cols_mut, kind, perm_out, pv};
 use crate::config::Val;
 use crate::raw::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, SBOX_DEGREE, WIDTH as POSEIDON2_WIDTH};
 use core::mem::MaybeUninit;
@@ -13,10 +13,11 @@ use p3_poseidon2_air::generate_trace_rows_for_perm;
 use vouch_rollup::account::Account;
 use vouch_rollup::checkpoint::{
     CheckpointBody, CheckpointContext, CheckpointExecution, RecordSponge, StepWitness,
-    block_record, deposit_record, header_record, transfer_record,
+    accumulate_deposit, block_record, deposit_record, header_record, transfer_record,
 };
 use vouch_rollup::hash::{Digest, limbs16};
 use vouch_rollup::state::{MerklePath, TREE_DEPTH};
+use alloy::primitives::Address;
 use vouch_rollup::tx::Deposit;
 
 /// Everything needed to prove one checkpoint: where it sits, what it posted, the deposits it
@@ -29,8 +30,21 @@ pub struct CheckpointWitness {
     pub body: CheckpointBody,
     /// The deposits it consumed, in queue order.
     pub deposits: Vec<Deposit>,
+    /// The rollup's deposit accumulator before its first deposit (after deposit
+    /// `ctx.deposit_start - 1`; [`Digest::ZERO`] when it starts at deposit 0).
+    pub deposit_accumulator: Digest,
     /// Its execution.
     pub execution: CheckpointExecution,
+}
+
+impl CheckpointWitness {
+    /// The deposit accumulator after its last deposit.
+    pub fn deposit_accumulator_end(&self) -> Digest {
+        self.deposits
+            .iter()
+            .take(self.execution.deposit_count as usize)
+            .fold(self.deposit_accumulator, |acc, d| accumulate_deposit(&acc, d))
+    }
 }
 
 /// Witnesses that do not describe a checkpoint's execution.
@@ -68,9 +82,10 @@ struct Regs {
     root: [Val; 8],
     arch: [Val; 8],
     chain: [Val; 8],
+    dacc: [Val; 8],
     sp: [Val; 16],
     op: [Val; 16],
-    hdr: [Val; 6],
+    hdr: [Val; 8],
     bnum: Val,
     didx: Val,
     nd: u32,
@@ -172,6 +187,7 @@ impl Builder {
         row.root = r.root;
         row.arch = r.arch;
         row.chain = r.chain;
+        row.dacc = r.dacc;
         row.sp = r.sp;
         row.op = r.op;
         row.hdr = r.hdr;
@@ -204,7 +220,7 @@ impl Builder {
                 regs.op = record;
                 match k {
                     kind::HDR => {
-                        regs.hdr.copy_from_slice(&record[1..7]);
+                        regs.hdr.copy_from_slice(&record[1..9]);
                         regs.didx = record[7];
                         regs.bnum = record[8] - Val::ONE;
                         regs.nd = 0;
@@ -346,11 +362,43 @@ impl Builder {
         );
     }
 
+    /// The accumulator step after a deposit record (the record is still in `op`).
+    fn accumulate(&mut self) {
+        let (record, dacc) = (self.regs.op, self.regs.dacc);
+        self.row(
+            kind::DACC,
+            record,
+            |a_out| split(&dacc, &digest8(a_out)),
+            |_, regs, _, b_out| regs.dacc = digest8(b_out),
+        );
+    }
+
+    /// The seal row (`compress(tx_commitment, root)`, `compress(archive, header fields)`)
+    /// and the chain row that joins them and extends the checkpoint chain.
     fn seal(&mut self) {
-        let (sp, root, chain) = (digest8(&self.regs.sp), self.regs.root, self.regs.chain);
+        let r = &self.regs;
+        let (sp, root, arch) = (digest8(&r.sp), r.root, r.arch);
+        let meta = [
+            r.hdr[2],
+            r.hdr[3],
+            r.hdr[4],
+            r.hdr[5],
+            r.hdr[6],
+            r.didx - r.hdr[6],
+            r.bnum - r.hdr[7] + Val::ONE,
+            Val::ZERO,
+        ];
+        let mut joined = [Val::ZERO; 16];
         self.row(
             kind::SEAL,
             split(&sp, &root),
+            |_| split(&arch, &meta),
+            |_, _, a_out, b_out| joined = split(&digest8(a_out), &digest8(b_out)),
+        );
+        let chain = self.regs.chain;
+        self.row(
+            kind::CHAIN,
+            joined,
             |a_out| split(&chain, &digest8(a_out)),
             |_, regs, _, b_out| regs.chain = digest8(b_out),
         );
@@ -373,31 +421,46 @@ fn shape(checkpoint: u64, detail: impl Into<String>) -> TraceError {
     }
 }
 
-/// The trace of `checkpoints` (consecutive) and its public values.
+/// The prover's address as public values: ten 16-bit limbs, least significant first.
+pub fn prover_limbs(prover: &Address) -> [Val; pv::PROVER_LIMBS] {
+    let low = u128::from_be_bytes(prover.0[4..20].try_into().expect("16 bytes"));
+    let high = u32::from_be_bytes(prover.0[..4].try_into().expect("4 bytes"));
+    let mut out = [Val::ZERO; pv::PROVER_LIMBS];
+    out[..8].copy_from_slice(&limbs16::<8>(low));
+    out[8..].copy_from_slice(&limbs16::<2>(high as u128));
+    out
+}
+
+/// The trace of `checkpoints` (consecutive) proven by `prover`, and its public values.
 pub fn generate_trace(
     checkpoints: &[CheckpointWitness],
+    prover: &Address,
 ) -> Result<(RowMajorMatrix<Val>, [Val; NUM_PUBLIC_VALUES]), TraceError> {
     let first = checkpoints.first().ok_or(TraceError::Empty)?;
     let rows_hint: usize = checkpoints
         .iter()
-        .map(|c| 2 + 35 * c.body.blocks.len() + 34 * c.deposits.len() + 67 * c.body.tx_count())
+        .map(|c| 3 + 35 * c.body.blocks.len() + 35 * c.deposits.len() + 67 * c.body.tx_count())
         .sum();
     let mut b = Builder {
         values: Vec::with_capacity(rows_hint.next_power_of_two() * WIDTH),
         regs: Regs {
             root: first.execution.pre_state_root.0,
             arch: first.ctx.previous_archive.0,
+            dacc: first.deposit_accumulator.0,
             ..Regs::default()
         },
         after_block: false,
     };
     let mut pv = [Val::ZERO; NUM_PUBLIC_VALUES];
-    pv[..8].copy_from_slice(&first.execution.pre_state_root.0);
-    pv[8..16].copy_from_slice(&first.ctx.previous_archive.0);
+    pv[pv::START_ROOT..][..8].copy_from_slice(&first.execution.pre_state_root.0);
+    pv[pv::START_ARCHIVE..][..8].copy_from_slice(&first.ctx.previous_archive.0);
+    pv[pv::START_DEPOSITS..][..8].copy_from_slice(&first.deposit_accumulator.0);
+    pv[pv::PROVER..][..pv::PROVER_LIMBS].copy_from_slice(&prover_limbs(prover));
     for cp in checkpoints {
         let number = cp.ctx.number.get();
         if Digest(b.regs.root) != cp.execution.pre_state_root
             || Digest(b.regs.arch) != cp.ctx.previous_archive
+            || Digest(b.regs.dacc) != cp.deposit_accumulator
         {
             return Err(TraceError::Discontinuous { checkpoint: number });
         }
@@ -412,6 +475,7 @@ pub fn generate_trace(
                 };
                 check_path(number, &w.path)?;
                 b.absorb(kind::ADEP, deposit_record(dep));
+                b.accumulate();
                 let after = Account {
                     owner: dep.recipient,
                     balance: w.before.balance + w.amount,
@@ -560,9 +624,10 @@ pub fn generate_trace(
     for _ in rows..rows.next_power_of_two().max(4) {
         b.pad();
     }
-    pv[16..24].copy_from_slice(&b.regs.root);
-    pv[24..32].copy_from_slice(&b.regs.arch);
-    pv[32..40].copy_from_slice(&b.regs.chain);
+    pv[pv::END_ROOT..][..8].copy_from_slice(&b.regs.root);
+    pv[pv::END_ARCHIVE..][..8].copy_from_slice(&b.regs.arch);
+    pv[pv::CHAIN..][..8].copy_from_slice(&b.regs.chain);
+    pv[pv::END_DEPOSITS..][..8].copy_from_slice(&b.regs.dacc);
     Ok((RowMajorMatrix::new(b.values, WIDTH), pv))
 }
 

@@ -28,11 +28,11 @@ use p3_uni_stark::Proof;
 use std::collections::HashMap;
 
 /// Columns of the epoch AIR's main trace.
-pub const TRACE_WIDTH: usize = 482;
+pub const TRACE_WIDTH: usize = crate::circuit::WIDTH;
 /// Values per quotient-domain row (2 chunks × 8 base coefficients).
 pub const QUOTIENT_WIDTH: usize = 16;
 /// Public values of the epoch AIR.
-pub const NUM_PUBLIC_VALUES: usize = 40;
+pub const NUM_PUBLIC_VALUES: usize = crate::circuit::NUM_PUBLIC_VALUES;
 /// A batch may not exceed this many bytes by default (geth's pool takes 128 KiB per
 /// transaction, which also carries the session state and the ABI head).
 pub const DEFAULT_BATCH_BYTES: usize = 100_000;
@@ -594,7 +594,7 @@ mod tests {
             seed: 11,
             vary: false,
         });
-        prove_trace(&evm_config(), &fx.checkpoints).expect("prove")
+        prove_trace(&evm_config(), &fx.checkpoints, &Address::repeat_byte(9)).expect("prove")
     }
 
     #[test]
