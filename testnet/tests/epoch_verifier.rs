@@ -11,8 +11,7 @@ use alloy::sol_types::{SolCall, SolValue};
 use p3_uni_stark::Proof;
 use std::time::Duration;
 use vouch_l1_contracts::bindings::EpochVerifier;
-use vouch_l1_contracts::epoch::EpochPublicValues;
-use vouch_l1_contracts::statement::l1_header;
+use vouch_l1_contracts::statement::{epoch_public_values, l1_header};
 use vouch_l1_contracts::verifier::to_verifier_header;
 use vouch_prover::config::{EvmConfig, Val, evm_config};
 use vouch_prover::evm::calldata::{self, DEFAULT_BATCH_BYTES, EpochCalldata};
@@ -27,9 +26,12 @@ const MAX_TX_BYTES: usize = 128 * 1024;
 /// Room for everything in a signed transaction besides its calldata.
 const TX_ENVELOPE_BYTES: usize = 300;
 
+/// Who the standalone epochs name as their prover (anvil's account 0, the `begin` caller).
+const PROVER: Address = alloy::primitives::address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+
 struct Epoch {
     proof: Vec<u8>,
-    pv: [Val; 40],
+    pv: [Val; vouch_prover::circuit::NUM_PUBLIC_VALUES],
     values: Vec<u8>,
     headers: Vec<EpochVerifier::CheckpointHeader>,
 }
@@ -45,14 +47,8 @@ fn epoch(checkpoints: usize, transfers_per_block: usize, seed: u64) -> Epoch {
         vary: false,
     });
     let headers: Vec<_> = fx.checkpoints.iter().map(l1_header).collect();
-    let values = EpochPublicValues::compute(
-        1,
-        fx.genesis.archive.to_b256(),
-        fx.genesis.state_root.to_b256(),
-        &headers,
-    )
-    .expect("headers");
-    let (proof, pv) = prove_trace(&evm_config(), &fx.checkpoints).expect("prove");
+    let values = epoch_public_values(1, &fx.checkpoints, PROVER).expect("headers");
+    let (proof, pv) = prove_trace(&evm_config(), &fx.checkpoints, &PROVER).expect("prove");
     let headers = headers.iter().map(to_verifier_header).collect();
     Epoch {
         proof,
@@ -301,7 +297,8 @@ async fn a_flipped_byte_in_any_section_is_rejected_by_solidity_and_rust() {
     let batch = &cd.batches[0];
     let n = batch[0] as usize;
     let rows = 1 + n;
-    let after_rows = rows + n * 1992;
+    let width = vouch_prover::circuit::WIDTH;
+    let after_rows = rows + n * (4 * width + 4 * calldata::QUOTIENT_WIDTH);
     let trace_siblings = u16::from_be_bytes([batch[after_rows], batch[after_rows + 1]]) as usize;
     let quotient_at = after_rows + 2 + 32 * trace_siblings;
     let quotient_siblings =
@@ -309,7 +306,7 @@ async fn a_flipped_byte_in_any_section_is_rejected_by_solidity_and_rust() {
     let round0 = quotient_at + 2 + 32 * quotient_siblings;
     for (section, at) in [
         ("trace row", rows + 10),
-        ("quotient row", rows + 4 * 482 + 5),
+        ("quotient row", rows + 4 * width + 5),
         ("trace Merkle sibling", after_rows + 2 + 3),
         ("quotient Merkle sibling", quotient_at + 2 + 3),
         ("FRI sibling value", round0 + 33),
@@ -516,11 +513,18 @@ async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
     let epoch = headers[0].slot / EPOCH_DURATION;
     let (from, to) = (headers[0].number, headers[headers.len() - 1].number);
     let values = rollup
-        .epochPublicValues(epoch, from, to)
+        .epochPublicValues(epoch, from, to, owner)
         .call()
         .await
         .expect("the rollup's statement");
-    let (proof, pv) = prove_trace(&evm_config(), &fx.checkpoints).expect("prove");
+    // The contract's statement (deposit accumulators included) is the one the prover computes.
+    assert_eq!(
+        values.to_vec(),
+        epoch_public_values(epoch, &fx.checkpoints, owner)
+            .unwrap()
+            .encode()
+    );
+    let (proof, pv) = prove_trace(&evm_config(), &fx.checkpoints, &owner).expect("prove");
     let cd = calldata::encode(&proof, &pv, keccak256(&values), DEFAULT_BATCH_BYTES).unwrap();
     let session = run_session(
         &provider,
@@ -537,7 +541,7 @@ async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
     }
     // A prefix of the range is another statement: the session does not settle it.
     let shorter_values = rollup
-        .epochPublicValues(epoch, from, to - 1)
+        .epochPublicValues(epoch, from, to - 1, owner)
         .call()
         .await
         .unwrap();
@@ -547,6 +551,69 @@ async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
         shorter.call().await.is_err(),
         "a session settled another range"
     );
+
+    // ---- a thief (another account) cannot take the credit ----
+    let thief = anvil.dev_address(1);
+    let thief_provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(anvil.dev_signer(1)))
+        .connect_http(anvil.http_url().parse().unwrap());
+    let thief_rollup = Rollup::new(deployment.rollup, thief_provider.clone());
+    let thief_verifier = EpochVerifier::new(ev.epoch_verifier, thief_provider.clone());
+    // Resubmitting the owner's statement and session from another address.
+    let stolen = thief_rollup
+        .submitEpochProof(epoch, from, to, values.clone(), session.gateway_proof())
+        .call()
+        .await;
+    assert!(
+        stolen.is_err(),
+        "the owner's statement was accepted from another address"
+    );
+    // The thief's own statement with the owner's session: the session binds its owner.
+    let thief_values = rollup
+        .epochPublicValues(epoch, from, to, thief)
+        .call()
+        .await
+        .unwrap();
+    let stolen = thief_rollup
+        .submitEpochProof(
+            epoch,
+            from,
+            to,
+            thief_values.clone(),
+            session.gateway_proof(),
+        )
+        .call()
+        .await;
+    assert!(stolen.is_err(), "the owner's session credited a thief");
+    // The owner's proof bytes under the thief's statement: the prover is absorbed into the
+    // transcript, so the copied proof fails verification at `begin`.
+    let copied = thief_verifier
+        .begin(
+            thief_values,
+            headers.iter().map(to_verifier_header).collect(),
+            cd.proof.clone().into(),
+        )
+        .call()
+        .await;
+    assert!(copied.is_err(), "a copied proof began a session");
+    // Only the owner sends a session's query batches.
+    let front_run = thief_verifier
+        .verifyQueries(
+            session.id,
+            cd.state.clone().into(),
+            cd.batches[0].clone().into(),
+        )
+        .call()
+        .await
+        .err()
+        .expect("a query batch from another address");
+    assert!(
+        front_run.to_string().contains(&alloy::hex::encode(
+            <EpochVerifier::NotSessionOwner as alloy::sol_types::SolError>::SELECTOR
+        )),
+        "{front_run}"
+    );
+
     let receipt = rollup
         .submitEpochProof(epoch, from, to, values.clone(), session.gateway_proof())
         .send()
@@ -558,6 +625,7 @@ async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
         .unwrap();
     assert!(receipt.status(), "submitEpochProof");
     assert_eq!(rollup.provenCheckpointNumber().call().await.unwrap(), to);
+    assert_eq!(rollup.epochProver(epoch).call().await.unwrap(), owner);
     // The owner's submission consumed the session (storage freed).
     let verifier = EpochVerifier::new(ev.epoch_verifier, provider.clone());
     assert!(!verifier.isComplete(session.id).call().await.unwrap());

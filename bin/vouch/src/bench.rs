@@ -397,9 +397,9 @@ pub fn prove(log_rows: u32, json_out: bool) -> Result<()> {
         timed(|| proof::verify_checkpoint(&CheckpointStatement::of(first), &checkpoint_proof));
     verified?;
 
-    let (epoch_proof, epoch_seconds) = timed(|| proof::prove_epoch(&fx.checkpoints));
+    let (epoch_proof, epoch_seconds) = timed(|| proof::prove_epoch(&fx.checkpoints, &alloy::primitives::Address::ZERO));
     let epoch_proof = epoch_proof?;
-    let statement = EpochStatement::of(3, &fx.checkpoints).expect("four checkpoints");
+    let statement = EpochStatement::of(3, &fx.checkpoints, alloy::primitives::Address::ZERO).expect("four checkpoints");
     let (verified, epoch_verify_seconds) = timed(|| proof::verify_epoch(&statement, &epoch_proof));
     verified?;
     let epoch_log_rows = log_rows + 2;
@@ -458,8 +458,7 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
     use alloy::providers::ProviderBuilder;
     use vouch_devnet::{AnvilConfig, AnvilProcess};
     use vouch_l1_contracts::bindings::EpochVerifier;
-    use vouch_l1_contracts::epoch::EpochPublicValues;
-    use vouch_l1_contracts::statement::l1_header;
+    use vouch_l1_contracts::statement::{epoch_public_values, l1_header};
     use vouch_l1_contracts::verifier::{MAX_TX_BYTES, MAX_TX_GAS, SessionCalldata, run_session};
     use vouch_prover::evm::calldata::{DEFAULT_BATCH_BYTES, encode};
     use vouch_prover::fixture::{FixtureSpec, build};
@@ -478,24 +477,19 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
         seed: 1,
         vary: false,
     });
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default())?;
+    let owner = anvil.dev_address(0);
     let headers: Vec<_> = fx.checkpoints.iter().map(l1_header).collect();
-    let values = EpochPublicValues::compute(
-        3,
-        fx.genesis.archive.to_b256(),
-        fx.genesis.state_root.to_b256(),
-        &headers,
-    )
-    .ok_or_else(|| anyhow::anyhow!("empty epoch"))?
-    .encode();
+    let values = epoch_public_values(3, &fx.checkpoints, owner)
+        .ok_or_else(|| anyhow::anyhow!("empty epoch"))?
+        .encode();
     let witnesses = fx.checkpoints.clone();
     let (proof, pv) = tokio::task::spawn_blocking(move || {
-        prove_trace(&vouch_prover::config::evm_config(), &witnesses)
+        prove_trace(&vouch_prover::config::evm_config(), &witnesses, &owner)
     })
     .await??;
     let cd = encode(&proof, &pv, keccak256(&values), DEFAULT_BATCH_BYTES)?;
 
-    let anvil = AnvilProcess::spawn(&AnvilConfig::default())?;
-    let owner = anvil.dev_address(0);
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(anvil.dev_signer(0)))
         .connect_http(anvil.http_url().parse()?);

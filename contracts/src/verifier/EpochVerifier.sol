@@ -277,7 +277,7 @@ contract EpochVerifier is IVerifier {
         out = KoalaBear.extNew();
         KoalaBear.extMul(out, zp0, _hornerPacked(b.packed, TRACE_OPENED, 8, x));
         uint256 tmp = KoalaBear.extNew();
-        KoalaBear.extMul(tmp, zp1, _hornerPacked(b.packed, 972, 8, x));
+        KoalaBear.extMul(tmp, zp1, _hornerPacked(b.packed, TRACE_OPENED + 8, 8, x));
         KoalaBear.extAdd(out, out, tmp); // lanes < 2p
         KoalaBear.extMul(out, out, zh);
     }

@@ -175,8 +175,10 @@ impl DirectProposer {
     /// Proves `from..=to` of `epoch` with the mock verifier, mined at `timestamp`.
     pub async fn prove(&self, epoch: u64, from: u64, to: u64, timestamp: u64) {
         let rollup = self.rollup();
+        // The provider sends as dev account 0: the public values name it as the prover.
+        let prover = self.provider.get_accounts().await.expect("accounts")[0];
         let public_values = rollup
-            .epochPublicValues(epoch, from, to)
+            .epochPublicValues(epoch, from, to, prover)
             .call()
             .await
             .expect("public values");

@@ -84,6 +84,7 @@ impl<K: Kv, S: VersionedStore> NodeCore<K, S> {
                         header_hash: B256::ZERO,
                         archive: roots.archive.to_b256(),
                         last_block: 0,
+                        deposit_accumulator: B256::ZERO,
                     },
                 )?;
             }

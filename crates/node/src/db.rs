@@ -42,6 +42,9 @@ pub struct Executed {
     pub archive: B256,
     /// Its last L2 block number.
     pub last_block: u64,
+    /// The rollup's deposit accumulator after its last deposit (what the next checkpoint's
+    /// proof starts from).
+    pub deposit_accumulator: B256,
 }
 
 /// The node's tables over a [`Kv`].

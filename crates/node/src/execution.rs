@@ -113,10 +113,20 @@ pub fn execute<S: VersionedStore>(
             .commit(n)
             .map_err(|e| NodeError::State(e.to_string()))?;
     }
+    let deposit_accumulator = match Digest::from_b256(&previous.deposit_accumulator) {
+        Ok(d) => d,
+        Err(e) => {
+            return Err(NodeError::Corrupt(format!(
+                "checkpoint {}: stored deposit accumulator: {e}",
+                n - 1
+            )));
+        }
+    };
     Ok(Ok(CheckpointWitness {
         ctx,
         body,
         deposits,
+        deposit_accumulator,
         execution,
     }))
 }
@@ -131,5 +141,6 @@ pub fn executed_record(checkpoint: &ArchivedCheckpoint, witness: &CheckpointWitn
             .blocks
             .last()
             .map_or(witness.ctx.previous_block.get(), |b| b.number.get()),
+        deposit_accumulator: witness.deposit_accumulator_end().to_b256(),
     }
 }

@@ -151,7 +151,10 @@ impl<K: Kv + 'static> EvmPublisher<K> {
             return Attempt::Wait; // an earlier epoch has not landed yet
         }
         // What the contract will compare against: refuse a doomed transaction.
-        let values = match rollup.epochPublicValues(r.epoch, r.from, r.to).call().await {
+        let values = match rollup
+            .epochPublicValues(r.epoch, r.from, r.to, self.owner)
+            .call()
+            .await {
             Ok(v) => v,
             Err(e) => {
                 return failed(format!(

@@ -62,6 +62,8 @@ pub struct ProofRunner<K: Kv, S: VersionedStore> {
     pub(crate) state_lock: Arc<RwLock<()>>,
     pub(crate) backend: Arc<dyn ProvingBackend>,
     pub(crate) l2_chain_id: u64,
+    /// The address epoch proofs name as their prover (the publisher's; zero without one).
+    pub(crate) prover: alloy::primitives::Address,
     pub(crate) proven_at_start: HashSet<CheckpointId>,
     pub(crate) stats: Arc<RunnerStats>,
     /// Development and tests only: a pause before every job (a slow prover).
@@ -153,7 +155,10 @@ impl<K: Kv + 'static, S: VersionedStore + 'static> JobRunner for ProofRunner<K, 
                     .iter()
                     .map(|id| self.witness(id))
                     .collect::<Result<Vec<_>, _>>()?;
-                let proof = self.backend.prove_epoch(&witnesses).map_err(proof_error)?;
+                let proof = self
+                    .backend
+                    .prove_epoch(&witnesses, &self.prover)
+                    .map_err(proof_error)?;
                 metrics::histogram!("vouch_epoch_proving_seconds")
                     .record(started.elapsed().as_secs_f64());
                 metrics::counter!("vouch_epoch_proofs_total").increment(1);

@@ -296,6 +296,10 @@ impl NodeHandle {
             state_lock: core.state_lock.clone(),
             backend: Arc::from(config.backend.build()),
             l2_chain_id: config.l2_chain_id,
+            prover: match &config.publisher {
+                PublisherChoice::Evm { signer, .. } => signer.address(),
+                PublisherChoice::Disabled => Address::ZERO,
+            },
             proven_at_start,
             stats: stats.clone(),
             throttle: config.dev_throttle_proving,

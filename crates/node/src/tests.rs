@@ -99,6 +99,7 @@ fn replacement(
         ctx,
         body: w.body.clone(),
         deposits: w.deposits.clone(),
+        deposit_accumulator: w.deposit_accumulator,
         execution,
     }
 }
@@ -269,6 +270,7 @@ impl Harness {
             state_lock: self.core.state_lock.clone(),
             backend: Arc::from(BackendChoice::InsecureFake.build()),
             l2_chain_id: fixture::CHAIN_ID,
+            prover: alloy::primitives::Address::ZERO,
             proven_at_start: self.proven_at_start.clone(),
             stats: self.stats.clone(),
             throttle: std::time::Duration::ZERO,
@@ -376,7 +378,7 @@ impl Harness {
             .find(|r| r.epoch == epoch)
             .expect("published");
         let backend = BackendChoice::InsecureFake.build();
-        let statement = EpochStatement::of(epoch, members).unwrap();
+        let statement = EpochStatement::of(epoch, members, alloy::primitives::Address::ZERO).unwrap();
         backend.verify_epoch(&statement, &request.proof).unwrap();
     }
 }

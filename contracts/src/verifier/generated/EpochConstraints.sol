@@ -88,8 +88,8 @@ contract EpochConstraints {
         data[3] = DATA3;
     }
 
-    /// @notice Folds all constraints. `input` (packed): 482 EF trace_local ‖ 482 EF trace_next ‖
-    ///         EF is_first_row ‖ EF is_last_row ‖ EF is_transition ‖ EF alpha ‖ 40 × uint32 public
+    /// @notice Folds all constraints. `input` (packed): 494 EF trace_local ‖ 494 EF trace_next ‖
+    ///         EF is_first_row ‖ EF is_last_row ‖ EF is_transition ‖ EF alpha ‖ 66 × uint32 public
     ///         values; an EF is 8 big-endian uint32 canonical coefficients, c0 first.
     /// @return acc The folded accumulator's coefficients, canonical.
     function fold(bytes calldata input) external view returns (uint256[8] memory acc) {

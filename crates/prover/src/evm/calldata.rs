@@ -56,15 +56,16 @@ pub enum EncodeError {
 /// `proof` (argument of `begin`):
 /// ```text
 /// u8 degreeBits ‖ u8 rounds ‖ traceRoot ‖ quotientRoot ‖ rounds × commitRoot
-/// ‖ 980 × EF opened values (trace@ζ 482, trace@ζω 482, quotient chunk 0 (8), chunk 1 (8))
+/// ‖ (2W + 16) × EF opened values (trace@ζ W, trace@ζω W, quotient chunk 0 (8), chunk 1 (8))
 /// ‖ 32 × EF final polynomial ‖ F query PoW witness ‖ seeds (stark ‖ pcs ‖ fri)
 /// ```
-/// where `F` is 4 bytes (Montgomery, little-endian) and `EF` 8 such coefficients.
+/// where `W` is [`TRACE_WIDTH`], `F` is 4 bytes (Montgomery, little-endian) and `EF` 8 such
+/// coefficients.
 ///
 /// `state` (32-byte words; `E` = an extension element as 8 canonical big-endian `u32`s):
 /// ```text
 /// pvHash, traceRoot, quotientRoot, degreeBits, rounds, E ζ, E friAlpha,
-/// E A = Σ α^i·local_i, E B = Σ α^i·next_i, E C = Σ α^j·quotient_j, E α^482, E α^964,
+/// E A = Σ α^i·local_i, E B = Σ α^i·next_i, E C = Σ α^j·quotient_j, E α^W, E α^2W,
 /// rounds × commitRoot, rounds × E β_r, 32 × E final polynomial,
 /// 6 words of query indices (8 big-endian u32 per word, query 0 first)
 /// ```
@@ -72,7 +73,7 @@ pub enum EncodeError {
 /// Each batch:
 /// ```text
 /// u8 n ‖ n × u8 query position (strictly ascending, < 43)
-/// ‖ per query: 482 × F trace row ‖ 16 × F quotient row
+/// ‖ per query: W × F trace row ‖ 16 × F quotient row
 /// ‖ u16 k ‖ k × 32 trace-tree siblings ‖ u16 k ‖ k × 32 quotient-tree siblings
 /// ‖ per round: per query (2^arity − 1) × EF sibling values ‖ u16 k ‖ k × 32 siblings
 /// ```
@@ -380,8 +381,8 @@ pub fn encode(
     let a = horner(&ov.trace_local);
     let b = horner(trace_next);
     let c = horner(&quotient_values);
-    let alpha_482 = fri_alpha.exp_u64(TRACE_WIDTH as u64);
-    let alpha_964 = alpha_482 * alpha_482;
+    let alpha_w = fri_alpha.exp_u64(TRACE_WIDTH as u64);
+    let alpha_2w = alpha_w * alpha_w;
 
     // ---- per query: input leaves, reduced opening, folding, final polynomial ----
     let [trace_batch, quotient_batch] = &fp.input_openings[..] else {
@@ -427,7 +428,7 @@ pub fn encode(
             return Err(EncodeError::Invalid("query point equals an opening point"));
         }
         let mut cur =
-            ((a - s) + alpha_964 * (c - sq)) * d1.inverse() + alpha_482 * (b - s) * d2.inverse();
+            ((a - s) + alpha_2w * (c - sq)) * d1.inverse() + alpha_w * (b - s) * d2.inverse();
         let mut ix = idx;
         let mut lh = h;
         for (r, &k) in arities.iter().enumerate() {
@@ -512,7 +513,7 @@ pub fn encode(
     state.extend_from_slice(&quotient_root);
     state.extend_from_slice(&word(db));
     state.extend_from_slice(&word(rounds));
-    for e in [zeta, fri_alpha, a, b, c, alpha_482, alpha_964] {
+    for e in [zeta, fri_alpha, a, b, c, alpha_w, alpha_2w] {
         state.extend_from_slice(&ef_words(&e));
     }
     commit_roots.iter().for_each(|r| state.extend_from_slice(r));

@@ -925,6 +925,8 @@ fn render(program: &EpochConstraintProgram) -> String {
             .replace("{CODE_BASE}", &format!("{code_base:#x}"))
             .replace("{INPUT_LEN}", &INPUT_LEN.to_string())
             .replace("{NCHUNKS}", &chunks.len().to_string())
+            .replace("{WIDTH}", &TRACE_WIDTH.to_string())
+            .replace("{NPV}", &NUM_PUBLIC_VALUES.to_string())
             .replace(
                 "{DATALIST}",
                 &(0..chunks.len())
@@ -970,8 +972,8 @@ contract EpochConstraints {
         data = new address[]({NCHUNKS});
 {DATALIST}    }
 
-    /// @notice Folds all constraints. `input` (packed): 482 EF trace_local ‖ 482 EF trace_next ‖
-    ///         EF is_first_row ‖ EF is_last_row ‖ EF is_transition ‖ EF alpha ‖ 40 × uint32 public
+    /// @notice Folds all constraints. `input` (packed): {WIDTH} EF trace_local ‖ {WIDTH} EF trace_next ‖
+    ///         EF is_first_row ‖ EF is_last_row ‖ EF is_transition ‖ EF alpha ‖ {NPV} × uint32 public
     ///         values; an EF is 8 big-endian uint32 canonical coefficients, c0 first.
     /// @return acc The folded accumulator's coefficients, canonical.
     function fold(bytes calldata input) external view returns (uint256[8] memory acc) {
