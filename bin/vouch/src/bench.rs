@@ -397,9 +397,11 @@ pub fn prove(log_rows: u32, json_out: bool) -> Result<()> {
         timed(|| proof::verify_checkpoint(&CheckpointStatement::of(first), &checkpoint_proof));
     verified?;
 
-    let (epoch_proof, epoch_seconds) = timed(|| proof::prove_epoch(&fx.checkpoints, &alloy::primitives::Address::ZERO));
+    let (epoch_proof, epoch_seconds) =
+        timed(|| proof::prove_epoch(&fx.checkpoints, &alloy::primitives::Address::ZERO));
     let epoch_proof = epoch_proof?;
-    let statement = EpochStatement::of(3, &fx.checkpoints, alloy::primitives::Address::ZERO).expect("four checkpoints");
+    let statement = EpochStatement::of(3, &fx.checkpoints, alloy::primitives::Address::ZERO)
+        .expect("four checkpoints");
     let (verified, epoch_verify_seconds) = timed(|| proof::verify_epoch(&statement, &epoch_proof));
     verified?;
     let epoch_log_rows = log_rows + 2;

@@ -154,7 +154,8 @@ impl<K: Kv + 'static> EvmPublisher<K> {
         let values = match rollup
             .epochPublicValues(r.epoch, r.from, r.to, self.owner)
             .call()
-            .await {
+            .await
+        {
             Ok(v) => v,
             Err(e) => {
                 return failed(format!(

@@ -378,7 +378,8 @@ impl Harness {
             .find(|r| r.epoch == epoch)
             .expect("published");
         let backend = BackendChoice::InsecureFake.build();
-        let statement = EpochStatement::of(epoch, members, alloy::primitives::Address::ZERO).unwrap();
+        let statement =
+            EpochStatement::of(epoch, members, alloy::primitives::Address::ZERO).unwrap();
         backend.verify_epoch(&statement, &request.proof).unwrap();
     }
 }

@@ -6,8 +6,8 @@ use vouch_primitives::{BlockNumber, CheckpointNumber, Slot};
 use vouch_rollup::account::AccountIndex;
 use vouch_rollup::checkpoint::{BlockBody, CheckpointBody, CheckpointContext, execute_checkpoint};
 use vouch_rollup::genesis::{GenesisRoots, devnet_account_index, devnet_genesis, devnet_signer};
-use vouch_rollup::state::{MemoryStore, StateOverlay};
 use vouch_rollup::hash::Digest;
+use vouch_rollup::state::{MemoryStore, StateOverlay};
 use vouch_rollup::tx::{Deposit, Transfer};
 
 /// Chain id the fixtures sign for.

@@ -9,11 +9,11 @@
 //! aggregation of the checkpoint proofs is the later goal.
 
 use crate::circuit::{
-    CheckpointWitness, NUM_PUBLIC_VALUES, TraceError, TransitionAir, generate_trace,
-    prover_limbs, pv,
+    CheckpointWitness, NUM_PUBLIC_VALUES, TraceError, TransitionAir, generate_trace, prover_limbs,
+    pv,
 };
-use alloy::primitives::Address;
 use crate::config::{self, Val};
+use alloy::primitives::Address;
 use p3_air::{Air, DebugConstraintBuilder};
 use p3_challenger::GrindingChallenger;
 use p3_matrix::dense::RowMajorMatrix;
@@ -247,7 +247,12 @@ where
 
 /// Proves one checkpoint with the checkpoint (Poseidon2) configuration.
 pub fn prove_checkpoint(witness: &CheckpointWitness) -> Result<Vec<u8>, ProofError> {
-    Ok(prove_trace(&config::leaf_config(), std::slice::from_ref(witness), &Address::ZERO)?.0)
+    Ok(prove_trace(
+        &config::leaf_config(),
+        std::slice::from_ref(witness),
+        &Address::ZERO,
+    )?
+    .0)
 }
 
 /// Verifies a checkpoint proof.

@@ -10,9 +10,9 @@
 mod common;
 
 use alloy::hex;
+use alloy::primitives::{Address, address};
 use common::{check_rendered, preamble};
 use std::fmt::Write as _;
-use alloy::primitives::{Address, address};
 use vouch_l1_contracts::epoch::EpochPublicValues;
 use vouch_l1_contracts::statement::{EpochStatementFromL1, epoch_public_values, l1_header};
 use vouch_prover::fixture::{self, FixtureSpec, build};

@@ -103,7 +103,12 @@ fn real_input() -> FoldInput {
         seed: 5,
         vary: false,
     });
-    let (bytes, pv) = vouch_prover::proof::prove_trace(&evm_config(), &fx.checkpoints, &alloy::primitives::Address::repeat_byte(3)).unwrap();
+    let (bytes, pv) = vouch_prover::proof::prove_trace(
+        &evm_config(),
+        &fx.checkpoints,
+        &alloy::primitives::Address::repeat_byte(3),
+    )
+    .unwrap();
     let proof: Proof<EvmConfig> = postcard::from_bytes(&bytes).unwrap();
     let db = proof.degree_bits;
     let ov = &proof.opened_values;

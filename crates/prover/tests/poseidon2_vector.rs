@@ -544,7 +544,12 @@ contract Poseidon2VectorTest is TestBase {
     )
     .unwrap();
     writeln!(s, "        g -= gasleft();").unwrap();
-    writeln!(s, "        uint256[{NPV}] memory want = {};", state_sol(&pv)).unwrap();
+    writeln!(
+        s,
+        "        uint256[{NPV}] memory want = {};",
+        state_sol(&pv)
+    )
+    .unwrap();
     writeln!(s, "        for (uint256 i; i < {NPV}; i++) {{").unwrap();
     writeln!(
         s,
@@ -562,16 +567,18 @@ contract Poseidon2VectorTest is TestBase {
 
     // A one-checkpoint range: the per-call overhead of the gas figure, and a second vector.
     let one = &headers[..1];
-    let values_one =
-        EpochPublicValues::compute(
-            EPOCH,
-            values.startArchive,
-            values.startStateRoot,
-            (values.startDepositAccumulator, values.startDepositAccumulator),
-            one,
-            values.prover,
-        )
-        .expect("one header");
+    let values_one = EpochPublicValues::compute(
+        EPOCH,
+        values.startArchive,
+        values.startStateRoot,
+        (
+            values.startDepositAccumulator,
+            values.startDepositAccumulator,
+        ),
+        one,
+        values.prover,
+    )
+    .expect("one header");
     let pv_one = EpochStatement::from_l1(&values_one, one)
         .expect("genuine statement")
         .public_values()

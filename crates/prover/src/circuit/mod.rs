@@ -722,7 +722,9 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
                 t.assert_zero(n_chain.clone() * (x(na_in[8 + i]) - x(b_out[i])));
                 t.assert_zero(n_chain.clone() * (x(nb_in[i]) - x(l.chain[i])));
                 t.assert_zero(
-                    x(n.chain[i]) - x(l.chain[i]) - n_chain.clone() * (x(nb_out[i]) - x(l.chain[i])),
+                    x(n.chain[i])
+                        - x(l.chain[i])
+                        - n_chain.clone() * (x(nb_out[i]) - x(l.chain[i])),
                 );
                 t.assert_zero(n_dacc.clone() * (x(nb_in[i]) - x(l.dacc[i])));
                 t.assert_zero(
@@ -733,5 +735,7 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
     }
 }
 
+#[cfg(test)]
+mod attacks;
 #[cfg(test)]
 mod tests;

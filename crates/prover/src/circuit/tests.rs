@@ -17,7 +17,8 @@ fn small(checkpoints: usize) -> FixtureSpec {
 #[test]
 fn valid_checkpoints_satisfy_every_constraint() {
     let fixture = build(small(2));
-    let (trace, pv) = generate_trace(&fixture.checkpoints, &alloy::primitives::Address::ZERO).unwrap();
+    let (trace, pv) =
+        generate_trace(&fixture.checkpoints, &alloy::primitives::Address::ZERO).unwrap();
     check_constraints(&TransitionAir, &trace, &pv);
 }
 

@@ -5,6 +5,7 @@
 use super::{Cols, LANES, NUM_PUBLIC_VALUES, PermCols, WIDTH, cols_mut, kind, perm_out, pv};
 use crate::config::Val;
 use crate::raw::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, SBOX_DEGREE, WIDTH as POSEIDON2_WIDTH};
+use alloy::primitives::Address;
 use core::mem::MaybeUninit;
 use p3_field::{Field, PrimeCharacteristicRing};
 use p3_koala_bear::GenericPoseidon2LinearLayersKoalaBear;
@@ -17,7 +18,6 @@ use vouch_rollup::checkpoint::{
 };
 use vouch_rollup::hash::{Digest, limbs16};
 use vouch_rollup::state::{MerklePath, TREE_DEPTH};
-use alloy::primitives::Address;
 use vouch_rollup::tx::Deposit;
 
 /// Everything needed to prove one checkpoint: where it sits, what it posted, the deposits it
@@ -43,7 +43,9 @@ impl CheckpointWitness {
         self.deposits
             .iter()
             .take(self.execution.deposit_count as usize)
-            .fold(self.deposit_accumulator, |acc, d| accumulate_deposit(&acc, d))
+            .fold(self.deposit_accumulator, |acc, d| {
+                accumulate_deposit(&acc, d)
+            })
     }
 }
 
@@ -468,43 +470,50 @@ pub fn generate_trace(
         let mut steps = cp.execution.witnesses.iter();
         let mut deposits = cp.deposits.iter();
         for (block_pos, body) in cp.body.blocks.iter().enumerate() {
-            for _ in 0..body.deposit_count {
-                let (Some(StepWitness::Deposit(w)), Some(dep)) = (steps.next(), deposits.next())
-                else {
-                    return Err(shape(number, format!("block {block_pos}: missing deposit")));
-                };
-                check_path(number, &w.path)?;
-                b.absorb(kind::ADEP, deposit_record(dep));
-                b.accumulate();
-                let after = Account {
-                    owner: dep.recipient,
-                    balance: w.before.balance + w.amount,
-                    nonce: w.before.nonce,
-                };
-                let e = w.before.is_empty();
-                let aux = LeafAux {
-                    e,
-                    u: add_carries(w.before.balance, w.amount),
-                    ..LeafAux::default()
-                };
-                let old = (!e).then_some(&w.before);
-                let facc = b.regs.facc;
-                b.update(
-                    kind::LDEP,
-                    old,
-                    &after,
-                    &w.path,
-                    [after.balance, w.amount, 0],
-                    aux,
-                    facc,
-                );
-            }
+            // The steps in the witness's order (the STF applies a block's deposits first; the
+            // circuit enforces that order rather than assuming it).
+            let mut txs = body.txs.iter().enumerate();
+            let mut deposits_left = body.deposit_count as usize;
             let mut fees = 0u64;
-            for (position, tx) in body.txs.iter().enumerate() {
-                let Some(StepWitness::Transfer(w)) = steps.next() else {
+            for _ in 0..body.deposit_count as usize + body.txs.len() {
+                let step = steps.next();
+                if let Some(StepWitness::Deposit(w)) = step {
+                    let (true, Some(dep)) = (deposits_left > 0, deposits.next()) else {
+                        return Err(shape(number, format!("block {block_pos}: extra deposit")));
+                    };
+                    deposits_left -= 1;
+                    check_path(number, &w.path)?;
+                    b.absorb(kind::ADEP, deposit_record(dep));
+                    b.accumulate();
+                    let after = Account {
+                        owner: dep.recipient,
+                        balance: w.before.balance + w.amount,
+                        nonce: w.before.nonce,
+                    };
+                    let e = w.before.is_empty();
+                    let aux = LeafAux {
+                        e,
+                        u: add_carries(w.before.balance, w.amount),
+                        ..LeafAux::default()
+                    };
+                    let old = (!e).then_some(&w.before);
+                    let facc = b.regs.facc;
+                    b.update(
+                        kind::LDEP,
+                        old,
+                        &after,
+                        &w.path,
+                        [after.balance, w.amount, 0],
+                        aux,
+                        facc,
+                    );
+                    continue;
+                }
+                let (Some(StepWitness::Transfer(w)), Some((position, tx))) = (step, txs.next())
+                else {
                     return Err(shape(
                         number,
-                        format!("block {block_pos}: missing transfer {position}"),
+                        format!("block {block_pos}: a step is missing"),
                     ));
                 };
                 check_path(number, &w.sender_path)?;
