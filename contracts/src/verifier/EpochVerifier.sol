@@ -16,7 +16,7 @@ interface IEpochConstraints {
 /// @title EpochVerifier
 /// @notice Verifies a Plonky3 0.9 epoch proof (the `TransitionAir` under the Keccak/EVM STARK
 ///         configuration: KoalaBear, degree-8 extension, keccak Merkle trees, FRI with blowup 8,
-///         arity up to 8, 43 queries, 20-bit query proof of work) exactly as
+///         arity up to 8, 55 queries, 20-bit query proof of work) exactly as
 ///         `p3_uni_stark::verify` does, split into transactions that each stay within the
 ///         2^24 gas and 128 KB calldata caps:
 ///         1. `begin` replays the Fiat-Shamir transcript (domain-separation seeds included),
@@ -27,7 +27,7 @@ interface IEpochConstraints {
 ///            multiproofs of the trace, quotient and commit-phase trees, the DEEP quotient at
 ///            the query point, folding down to the final polynomial;
 ///         3. `verify` (called by the rollup, `proof = abi.encode(session)`) accepts once all
-///            43 queries of a session for these public values are verified, and frees the
+///            55 queries of a session for these public values are verified, and frees the
 ///            session's storage when the transaction comes from the session's owner.
 ///         The calldata is produced by `vouch_prover::evm::calldata` (layouts documented there).
 /// @dev Extension elements live in memory as 4 words of two 80-bit lanes (see "extension
@@ -48,8 +48,10 @@ contract EpochVerifier is IVerifier {
     uint256 internal constant TRACE_OPENED = 2 * WIDTH;
     uint256 internal constant NUM_PV = 66; // EpochStatement.NUM_PUBLIC_VALUES
     uint256 internal constant OPENED = TRACE_OPENED + 16;
-    uint256 internal constant NUM_QUERIES = 43;
-    uint64 internal constant ALL_QUERIES = uint64((1 << 43) - 1);
+    uint256 internal constant NUM_QUERIES = 55;
+    uint64 internal constant ALL_QUERIES = uint64((1 << 55) - 1);
+    /// Words of the session state holding the query indices (8 per word).
+    uint256 internal constant INDEX_WORDS = (NUM_QUERIES + 7) / 8;
     uint256 internal constant POW_BITS = 20;
     uint256 internal constant LOG_BLOWUP = 3;
     uint256 internal constant LOG_FINAL = 8;
@@ -289,7 +291,7 @@ contract EpochVerifier is IVerifier {
         pure
         returns (bytes memory state)
     {
-        uint256 words = 12 + 2 * b.rounds + FINAL_LEN + 6;
+        uint256 words = 12 + 2 * b.rounds + FINAL_LEN + INDEX_WORDS;
         state = new bytes(32 * words);
         uint256 at;
         assembly ("memory-safe") {
@@ -989,7 +991,7 @@ contract EpochVerifier is IVerifier {
     // ================================================================ rollup entry
 
     /// @inheritdoc IVerifier
-    /// @dev `proof` is `abi.encode(bytes32 session, bytes32 traceRoot)`: a session whose 43
+    /// @dev `proof` is `abi.encode(bytes32 session, bytes32 traceRoot)`: a session whose 55
     ///      queries are verified and whose public values are `publicValues` (the session id
     ///      binds them). The session is deleted (storage refunded) when the transaction's
     ///      origin is the session's owner; anyone else can check it but not consume it, so

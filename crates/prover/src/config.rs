@@ -60,17 +60,43 @@ pub fn leaf_fri_parameters<M>(mmcs: M) -> FriParameters<M> {
     }
 }
 
-/// FRI parameters of the epoch proof: blowup 8, 8-way folding, final polynomial of 32
-/// coefficients, 43 queries, 20-bit query grinding.
+/// The FRI knobs that trade proving time, proof size (L1 gas) and security.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FriSetting {
+    /// Log of the LDE blowup.
+    pub log_blowup: usize,
+    /// Queries.
+    pub num_queries: usize,
+    /// Proof-of-work bits before the queries are drawn.
+    pub query_pow_bits: usize,
+}
+
+/// The epoch proof's setting: blowup 8, 55 queries, 20-bit query grinding, for 102 *proven*
+/// bits (Plonky3's `ProvenSecurity`; 128 conjectured). It was 43 queries (84 proven bits);
+/// `vouch bench fri` measures the alternatives side by side.
+pub const EVM_FRI: FriSetting = FriSetting {
+    log_blowup: 3,
+    num_queries: 55,
+    query_pow_bits: 20,
+};
+
+/// FRI parameters of the epoch proof ([`EVM_FRI`]): 8-way folding and a final polynomial
+/// of 32 coefficients.
 pub fn evm_fri_parameters<M>(mmcs: M) -> FriParameters<M> {
+    evm_fri_parameters_with(EVM_FRI, mmcs)
+}
+
+/// Epoch-proof FRI parameters with another [`FriSetting`] (benchmarks; the Solidity verifier
+/// verifies [`EVM_FRI`] only).
+pub fn evm_fri_parameters_with<M>(setting: FriSetting, mmcs: M) -> FriParameters<M> {
     FriParameters {
-        log_blowup: 3,
+        log_blowup: setting.log_blowup,
         log_final_poly_len: 5,
         max_log_arity: 3,
-        num_queries: 43,
+        num_queries: setting.num_queries,
         batch_proof_of_work_bits: 0,
         commit_proof_of_work_bits: 0,
-        query_proof_of_work_bits: 20,
+        query_proof_of_work_bits: setting.query_pow_bits,
         mmcs,
     }
 }
@@ -92,12 +118,17 @@ pub fn leaf_config() -> LeafConfig {
 
 /// The epoch-proof configuration.
 pub fn evm_config() -> EvmConfig {
+    evm_config_with(EVM_FRI)
+}
+
+/// The epoch-proof configuration with another [`FriSetting`] (benchmarks).
+pub fn evm_config_with(setting: FriSetting) -> EvmConfig {
     let val_mmcs = EvmValMmcs::new(
         EvmFieldHash::new(EvmByteHash {}),
         EvmCompress::new(EvmByteHash {}),
         0,
     );
-    let fri = evm_fri_parameters(EvmChallengeMmcs::new(val_mmcs.clone()));
+    let fri = evm_fri_parameters_with(setting, EvmChallengeMmcs::new(val_mmcs.clone()));
     EvmConfig::new(
         EvmPcs::new(Dft::default(), val_mmcs, fri),
         EvmChallenger::from_hasher(vec![], EvmByteHash {}),

@@ -8,7 +8,7 @@
 //! * [`config::EvmConfig`] — the epoch proof the `Rollup` contract verifies: Keccak-256 Merkle
 //!   commitments (`SerializingHasher` leaves, `CompressionFunctionFromHasher` nodes) and a
 //!   Keccak hash challenger, degree-8 extension, FRI blowup 8 with 8-way folding, a final
-//!   polynomial of 32 coefficients, 43 queries and 20 bits of query proof-of-work.
+//!   polynomial of 32 coefficients, 55 queries and 20 bits of query proof-of-work.
 //!
 //! [`security`] reports conjectured and proven security bits of a proof under each
 //! configuration with Plonky3's own estimators.

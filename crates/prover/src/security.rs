@@ -86,6 +86,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_epoch_proof_l1_trusts_has_100_proven_bits() {
+        for log_rows in [10, 16, 20] {
+            let e = epoch_security(log_rows);
+            assert!(e.proven_bits >= 100, "epoch at 2^{log_rows}: {e:?}");
+        }
+    }
+
+    #[test]
     fn both_transition_configurations_reach_100_conjectured_bits() {
         for log_rows in [10, 16, 20] {
             let (c, e) = (checkpoint_security(log_rows), epoch_security(log_rows));
@@ -97,3 +105,4 @@ mod tests {
         }
     }
 }
+

@@ -8,22 +8,22 @@ pragma solidity ^0.8.28;
 library EpochVerifierParams {
     /// @notice `keccak256` of the seeds for `degreeBits`; zero when unsupported.
     function seedHash(uint256 degreeBits) internal pure returns (bytes32) {
-        if (degreeBits == 6) return 0x4b27344db335d40544198fb02e3498d0c9d7806d640bb5e67bad8e4969fc5173;
-        if (degreeBits == 7) return 0x5cfbc7dbc115009633648b8221c276f400b73111623a31df2cc57c04dda318c3;
-        if (degreeBits == 8) return 0x8c85a0695953076e9c843669a48f85248a66658f4086d45574d4d4d57b1e9ec7;
-        if (degreeBits == 9) return 0x73712b1713f23a6a41bd69064d99f4ea5968deeae6ec7177721a118793054b62;
-        if (degreeBits == 10) return 0x138a3349b694b5e052535f8578b12bf0266d90dd940975720f1903d4bf3f0ec7;
-        if (degreeBits == 11) return 0x163728d76a4997604e51db32db3abf753c8a197a94c1d9b66ac20f31b6a81e03;
-        if (degreeBits == 12) return 0x1d656d85f6027ae4531fb6a5e89475b6f5b5894c924c65427f6c9443bc72014a;
-        if (degreeBits == 13) return 0x517aa80d88dffd38ef466b30457444d0a7ada552a6753bb8566836e2c0e8c7da;
-        if (degreeBits == 14) return 0x2671d9df607d696baa0650e408c3fd4753d688ded5c701cd3a62ddc4d58a0068;
-        if (degreeBits == 15) return 0xa73b873599ae9abb047a87f531a07d33b8ceeefea762e09be433aef38c5a3b8c;
-        if (degreeBits == 16) return 0x0fe51ecfdb0cfd5150eaa7e83e6d4d29baaba85149fc3ed4e984bcadfc87ad75;
-        if (degreeBits == 17) return 0x9001b32b7c1911fc66f8d1238e26a3955754c11b5effe998d7fd8dc8a40c5586;
-        if (degreeBits == 18) return 0xb44082e8874fdb7095566f4b72fa164a2cf9f41e0b9f2fcaa7cea3072a1b5f44;
-        if (degreeBits == 19) return 0x5c0e19e54313e6932b6b84b661f903b3bfa6517376973ce555a8075ed9dc4c3d;
-        if (degreeBits == 20) return 0xc9a4592141df7c2214a906599493a05b5aa3c29192f1fad01d6d48203bfc74f8;
-        if (degreeBits == 21) return 0x5759fc8f5817f31367b4912eca7d48773b8fed7d089d59144f704168ad47cd3b;
+        if (degreeBits == 6) return 0x97f57147fa5b6fe733fb460a569d2f98fba4c1435b12af8a39620f5c77e7d1ba;
+        if (degreeBits == 7) return 0xc0245892a64072e770b64a826e351c1737057e872b604cc055adc53548073b2e;
+        if (degreeBits == 8) return 0x645b543e03a88efe3a75307ac4082479d686e742709ce469d7fadd678888f20d;
+        if (degreeBits == 9) return 0x5885b29b525a0376fb4c6bac07f9222cec5ca83c2e2a9ec71bea56499d291507;
+        if (degreeBits == 10) return 0x4bbac06cc3b7182da21285322502d01d2ddf8dbae689e54d080126012da045da;
+        if (degreeBits == 11) return 0x38c1374c04121601f282402d9c32d902ee40006b0bc16afb8127f01f15350bed;
+        if (degreeBits == 12) return 0x776e190c61007d1cbbe8bf4b78ebaf28f922381a7b47022fdd8433d12610c831;
+        if (degreeBits == 13) return 0x1a2f133c6ec1ef4201b91ef46394154cccc4ad3cf0ae298569e7b4cc10c31d1f;
+        if (degreeBits == 14) return 0x372578642dd4c3a12e72df4926aa460612492638a43770c0955d08b2c542e430;
+        if (degreeBits == 15) return 0x01ec38a7f80caba500036df310151612f9fef30f7f56606a07bfb538e7075dc3;
+        if (degreeBits == 16) return 0x1a89d91d48124a72d084d06022e8cd96c4aa417a0fc92ebb3740c147273e4cff;
+        if (degreeBits == 17) return 0x0df84e6535b5eab47a0da6c14ebbd1f4ff33ca47de78aa78a31e09c3232d29b4;
+        if (degreeBits == 18) return 0x8269d66d49f69906bbe0fa234cd8c78c0241b396c20bc877acb556c12e148aa0;
+        if (degreeBits == 19) return 0x8a8fde13fd0047a7629190030efe648747c87bf45d937b652101ecedd5cec12c;
+        if (degreeBits == 20) return 0x3eb01effb0659e5375b225f66afbcae57581e7f72ba1bbeaabadd103da501989;
+        if (degreeBits == 21) return 0x34718ddba2dcb8147ee9211d664e5acdc2ed0bed742150ef8fad2102a19291a2;
         return bytes32(0);
     }
 }

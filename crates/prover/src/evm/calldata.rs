@@ -9,7 +9,7 @@
 //!    identity and commits to the session [`EpochCalldata::state`] (challenges, query
 //!    indices, the query-independent parts of the DEEP quotient) by its hash.
 //! 2. `verifyQueries(session, state, batch)` once per [`EpochCalldata::batches`] entry: a
-//!    subset of the 43 FRI queries with their opened rows, their own Merkle multiproofs (built
+//!    subset of the 55 FRI queries with their opened rows, their own Merkle multiproofs (built
 //!    here from the proof's pruned paths), and the FRI sibling values.
 //! 3. `Rollup.submitEpochProof(…, abi.encode(session))` accepts once every query is marked.
 //!
@@ -67,12 +67,12 @@ pub enum EncodeError {
 /// pvHash, traceRoot, quotientRoot, degreeBits, rounds, E ζ, E friAlpha,
 /// E A = Σ α^i·local_i, E B = Σ α^i·next_i, E C = Σ α^j·quotient_j, E α^W, E α^2W,
 /// rounds × commitRoot, rounds × E β_r, 32 × E final polynomial,
-/// 6 words of query indices (8 big-endian u32 per word, query 0 first)
+/// 7 words of query indices (8 big-endian u32 per word, query 0 first)
 /// ```
 ///
 /// Each batch:
 /// ```text
-/// u8 n ‖ n × u8 query position (strictly ascending, < 43)
+/// u8 n ‖ n × u8 query position (strictly ascending, < 55)
 /// ‖ per query: W × F trace row ‖ 16 × F quotient row
 /// ‖ u16 k ‖ k × 32 trace-tree siblings ‖ u16 k ‖ k × 32 quotient-tree siblings
 /// ‖ per round: per query (2^arity − 1) × EF sibling values ‖ u16 k ‖ k × 32 siblings
@@ -604,7 +604,7 @@ mod tests {
         let cd = encode(&bytes, &pv, B256::ZERO, DEFAULT_BATCH_BYTES).expect("encode");
         assert_eq!(cd.query_indices.len(), NUM_QUERIES);
         let rounds = fold_schedule(cd.degree_bits).len();
-        assert_eq!(cd.state.len(), 32 * (12 + 2 * rounds + FINAL_POLY_LEN + 6));
+        assert_eq!(cd.state.len(), 32 * (12 + 2 * rounds + FINAL_POLY_LEN + NUM_QUERIES.div_ceil(8)));
         assert!(
             cd.batches.len() >= 2,
             "a whole proof does not fit one batch"

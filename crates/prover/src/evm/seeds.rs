@@ -13,11 +13,11 @@ use p3_challenger::CanObserve;
 use p3_field::PrimeField32;
 
 /// Query indices drawn by FRI.
-pub const NUM_QUERIES: usize = 43;
+pub const NUM_QUERIES: usize = crate::config::EVM_FRI.num_queries;
 /// Proof-of-work bits before the query indices.
-pub const QUERY_POW_BITS: usize = 20;
+pub const QUERY_POW_BITS: usize = crate::config::EVM_FRI.query_pow_bits;
 /// Log of the LDE blowup.
-pub const LOG_BLOWUP: usize = 3;
+pub const LOG_BLOWUP: usize = crate::config::EVM_FRI.log_blowup;
 /// Coefficients of FRI's final polynomial.
 pub const FINAL_POLY_LEN: usize = 32;
 /// Log of the codeword height FRI folds down to (`log_blowup + log_final_poly_len`).
