@@ -352,9 +352,88 @@ fn peak_rss_bytes() -> Option<u64> {
 }
 
 /// Transfers that fill a checkpoint trace of `2^log_rows` rows: one block, no deposits; rows
-/// are header + seal + fee update (33) + block close (2) + 67 per transfer.
+/// are header + seal + chain + fee update (33) + block close (2) + 67 per transfer.
 fn transfers_filling(log_rows: u32) -> usize {
-    ((1usize << log_rows) - 37) / vouch_prover::circuit::ROWS_PER_TRANSFER
+    ((1usize << log_rows) - 38) / vouch_prover::circuit::ROWS_PER_TRANSFER
+}
+
+/// `vouch bench fri`: one devnet-sized epoch (4 checkpoints, 2 blocks each, a deposit per
+/// block) proven and verified under several epoch-proof FRI settings in one run, with the
+/// proving time as a ratio to the previous setting (43 queries, 84 proven bits).
+pub fn fri(transfers_per_block: usize, json_out: bool) -> Result<()> {
+    use vouch_prover::config::{EVM_FRI, FriSetting, evm_config_with};
+    use vouch_prover::fixture::{FixtureSpec, build};
+    use vouch_prover::proof::{EpochStatement, prove_trace, verify_trace};
+    use vouch_prover::security::epoch_security_with;
+
+    let fx = build(FixtureSpec {
+        accounts: 16,
+        checkpoints: 4,
+        blocks: 2,
+        transfers_per_block,
+        deposits_per_block: 1,
+        seed: 1,
+        vary: false,
+    });
+    let prover = alloy::primitives::Address::repeat_byte(0x42);
+    let pv = EpochStatement::of(3, &fx.checkpoints, prover)
+        .and_then(|s| s.public_values())
+        .expect("four checkpoints");
+    let setting = |log_blowup, num_queries, query_pow_bits| FriSetting {
+        log_blowup,
+        num_queries,
+        query_pow_bits,
+    };
+    let previous = setting(3, 43, 20);
+    let settings = [
+        previous,
+        EVM_FRI,
+        setting(3, 51, 24),
+        setting(4, 41, 20),
+    ];
+    let degree_bits = vouch_prover::proof::trace_log_rows(&fx.checkpoints)?;
+    let mut rows = Vec::new();
+    let mut baseline = None;
+    for s in settings {
+        let config = evm_config_with(s);
+        // Two runs, the faster kept: the first warms the allocator and the thread pool.
+        let mut best = f64::INFINITY;
+        let mut proof = Vec::new();
+        for _ in 0..2 {
+            let (p, seconds) = timed(|| prove_trace(&config, &fx.checkpoints, &prover));
+            proof = p?.0;
+            best = best.min(seconds);
+        }
+        let (verified, verify_seconds) = timed(|| verify_trace(&config, &proof, &pv));
+        verified?;
+        let base = *baseline.get_or_insert(best);
+        rows.push(json!({
+            "log_blowup": s.log_blowup,
+            "queries": s.num_queries,
+            "query_pow_bits": s.query_pow_bits,
+            "chosen": s == EVM_FRI,
+            "prove_seconds": best,
+            "prove_ratio_to_previous": best / base,
+            "verify_ms": verify_seconds * 1e3,
+            "proof_bytes": proof.len(),
+            "security_bits": epoch_security_with(s, degree_bits),
+        }));
+    }
+    let out = json!({
+        "bench": "fri",
+        "checkpoints": 4,
+        "transfers": 4 * 2 * transfers_per_block,
+        "log_rows": degree_bits,
+        "previous": previous,
+        "settings": rows,
+        "note": "the Solidity verifier verifies the chosen setting only; its gas is `vouch bench gas`",
+    });
+    if json_out {
+        println!("{out}")
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?)
+    }
+    Ok(())
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {

@@ -430,6 +430,20 @@ pub enum BenchCommand {
     /// Epoch latency on a devnet (last checkpoint on L1 → proof on L1): optimistic proving
     /// against the prove-at-epoch-end baseline, the same workload run twice.
     Latency(LatencyBenchArgs),
+    /// Epoch-proof FRI settings side by side (blowup, queries, grinding): proving time, proof
+    /// size and proven/conjectured security bits, against the previous 43-query setting.
+    Fri(FriBenchArgs),
+}
+
+/// `vouch bench fri`.
+#[derive(Debug, Args)]
+pub struct FriBenchArgs {
+    /// Transfers per block of the measured 4-checkpoint epoch (2 blocks per checkpoint).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=200))]
+    pub transfers_per_block: u64,
+    /// One-line JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vouch bench latency`.

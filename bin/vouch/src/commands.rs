@@ -41,6 +41,12 @@ pub async fn run(command: Command) -> Result<()> {
             );
             crate::bench::latency(a.epochs as usize, a.checkpoints, a.tx_rate, a.json).await
         }
+        Command::Bench(BenchCommand::Fri(a)) => {
+            tokio::task::spawn_blocking(move || {
+                crate::bench::fri(a.transfers_per_block as usize, a.json)
+            })
+            .await?
+        }
         Command::Bench(BenchCommand::Register(a)) => {
             crate::bench::register(a.checkpoints as usize, a.json).await
         }

@@ -198,6 +198,13 @@ where
     Ok((bytes, pv))
 }
 
+/// `log2` of the trace height of `witnesses` (the proof's degree bits).
+pub fn trace_log_rows(witnesses: &[CheckpointWitness]) -> Result<usize, ProofError> {
+    use p3_matrix::Matrix;
+    let (trace, _) = generate_trace(witnesses, &Address::ZERO)?;
+    Ok(trace.height().trailing_zeros() as usize)
+}
+
 /// Checks every constraint of the witnesses' trace row by row, without proving: the early,
 /// precise diagnosis of an invalid witness (the prover itself does not check; a proof of an
 /// invalid witness fails verification).

@@ -72,9 +72,14 @@ pub fn checkpoint_security(log_rows: usize) -> SecurityReport {
 
 /// Security of an epoch proof (transition AIR, Keccak configuration) over `2^log_rows` rows.
 pub fn epoch_security(log_rows: usize) -> SecurityReport {
+    epoch_security_with(crate::config::EVM_FRI, log_rows)
+}
+
+/// [`epoch_security`] under another FRI setting.
+pub fn epoch_security_with(setting: crate::config::FriSetting, log_rows: usize) -> SecurityReport {
     security_report::<crate::config::EvmChallenge, _, _>(
         &crate::circuit::TransitionAir,
-        &crate::config::evm_fri_parameters(()),
+        &crate::config::evm_fri_parameters_with(setting, ()),
         log_rows,
         KECCAK_COLLISION_BITS,
         2,
