@@ -102,8 +102,8 @@ contract Rollup {
     mapping(uint64 => address) public epochProver;
 
     mapping(uint64 => StoredCheckpoint) private checkpoints;
-    bytes32[] private depositHashes;
-    /// @dev Entry i: the deposit accumulator after deposit i (`CheckpointLib.accumulateDeposit`).
+    /// @dev Entry i: the deposit accumulator after deposit i (`CheckpointLib.accumulateDeposit`),
+    ///      which is what an epoch proof binds; the deposit's keccak identity is only emitted.
     bytes32[] private depositAccumulators;
 
     constructor(RollupConfig memory config) {
@@ -159,11 +159,10 @@ contract Rollup {
         if (amount == 0 || msg.value % DEPOSIT_UNIT != 0 || amount > type(uint64).max) {
             revert InvalidDeposit(msg.value);
         }
-        index = uint64(depositHashes.length);
+        index = uint64(depositAccumulators.length);
         // forge-lint: disable-next-line(unsafe-typecast)
         uint64 units = uint64(amount); // checked against type(uint64).max above
         bytes32 hash = CheckpointLib.depositHash(index, l2Recipient, units);
-        depositHashes.push(hash);
         depositAccumulators.push(
             CheckpointLib.accumulateDeposit(_depositAccumulatorAt(index), index, l2Recipient, units)
         );
@@ -172,7 +171,7 @@ contract Rollup {
 
     /// @notice Number of deposits ever queued.
     function depositCount() external view returns (uint64) {
-        return uint64(depositHashes.length);
+        return uint64(depositAccumulators.length);
     }
 
     /// @notice The deposit accumulator after the first `count` deposits (zero for none): what an
@@ -184,11 +183,6 @@ contract Rollup {
 
     function _depositAccumulatorAt(uint64 count) internal view returns (bytes32) {
         return count == 0 ? bytes32(0) : depositAccumulators[count - 1];
-    }
-
-    /// @notice Hash of deposit `index` (see `CheckpointLib.depositHash`).
-    function depositHash(uint64 index) external view returns (bytes32) {
-        return depositHashes[index];
     }
 
     // ---------------------------------------------------------------- proposing
@@ -210,7 +204,9 @@ contract Rollup {
         if (header.blockCount == 0) revert EmptyCheckpoint();
         if (header.depositStart != nextDepositToConsume) revert WrongDepositStart(nextDepositToConsume, header.depositStart);
         uint64 depositEnd = header.depositStart + header.depositCount;
-        if (depositEnd > depositHashes.length) revert DepositsNotQueued(depositEnd, uint64(depositHashes.length));
+        if (depositEnd > depositAccumulators.length) {
+            revert DepositsNotQueued(depositEnd, uint64(depositAccumulators.length));
+        }
 
         bytes32 txDataHash = keccak256(txData);
         bytes32 hdrHash = header.headerHash();

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {RollupTestBase} from "./RollupTestBase.sol";
 import {Rollup} from "../src/Rollup.sol";
-import {CheckpointHeader} from "../src/CheckpointLib.sol";
+import {CheckpointHeader, CheckpointLib} from "../src/CheckpointLib.sol";
 
 contract RollupDepositsTest is RollupTestBase {
     event DepositQueued(uint64 indexed index, address indexed l2Recipient, uint64 amount, bytes32 depositHash);
@@ -22,7 +22,13 @@ contract RollupDepositsTest is RollupTestBase {
         uint64 index = rollup.deposit{value: 3 ether}(ALICE);
         assertEq(index, 0, "index");
         assertEq(rollup.depositCount(), 1, "count");
-        assertEq(rollup.depositHash(0), expectedHash, "hash");
+        // The accumulator the epoch proof binds (the Rust mirror is pinned by EpochVector).
+        assertEq(
+            rollup.depositAccumulator(1),
+            CheckpointLib.accumulateDeposit(bytes32(0), 0, ALICE, 3e9),
+            "accumulator"
+        );
+        assertEq(rollup.depositAccumulator(0), bytes32(0), "empty accumulator");
         assertEq(address(rollup).balance, 3 ether, "escrow");
     }
 
@@ -42,8 +48,12 @@ contract RollupDepositsTest is RollupTestBase {
     function testFuzz_depositAmountInGwei(uint64 units) public {
         vm.assume(units > 0);
         vm.deal(address(this), uint256(units) * 1 gwei);
+        vm.expectEmit(true, true, false, true, address(rollup));
+        emit DepositQueued(0, ALICE, units, keccak256(abi.encodePacked(uint64(0), ALICE, units)));
         rollup.deposit{value: uint256(units) * 1 gwei}(ALICE);
-        assertEq(rollup.depositHash(0), keccak256(abi.encodePacked(uint64(0), ALICE, units)), "hash");
+        assertEq(
+            rollup.depositAccumulator(1), CheckpointLib.accumulateDeposit(bytes32(0), 0, ALICE, units), "accumulator"
+        );
     }
 
     function test_checkpointsConsumeDepositsInOrder() public {
