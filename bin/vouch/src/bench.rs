@@ -385,12 +385,7 @@ pub fn fri(transfers_per_block: usize, json_out: bool) -> Result<()> {
         query_pow_bits,
     };
     let previous = setting(3, 43, 20);
-    let settings = [
-        previous,
-        EVM_FRI,
-        setting(3, 51, 24),
-        setting(4, 41, 20),
-    ];
+    let settings = [previous, EVM_FRI, setting(3, 51, 24), setting(4, 41, 20)];
     let degree_bits = vouch_prover::proof::trace_log_rows(&fx.checkpoints)?;
     let mut rows = Vec::new();
     let mut baseline = None;

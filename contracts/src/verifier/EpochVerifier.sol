@@ -317,17 +317,17 @@ contract EpochVerifier is IVerifier {
         _put(at, 7, KoalaBear.extToPacked(_hornerPacked(b.input, 0, WIDTH, friAlpha)));
         _put(at, 8, KoalaBear.extToPacked(_hornerPacked(b.input, WIDTH, WIDTH, friAlpha)));
         _put(at, 9, KoalaBear.extToPacked(_hornerPacked(b.packed, TRACE_OPENED, 16, friAlpha)));
-        uint256 a482 = KoalaBear.extNew();
-        KoalaBear.extSetOne(a482);
+        uint256 aW = KoalaBear.extNew();
+        KoalaBear.extSetOne(aW);
         uint256 base = KoalaBear.extNew();
         KoalaBear.extCopy(base, friAlpha);
         for (uint256 e = WIDTH; e != 0; e >>= 1) {
-            if (e & 1 == 1) KoalaBear.extMul(a482, a482, base);
+            if (e & 1 == 1) KoalaBear.extMul(aW, aW, base);
             KoalaBear.extMul(base, base, base);
         }
-        _put(at, 10, KoalaBear.extToPacked(a482));
-        KoalaBear.extMul(a482, a482, a482);
-        _put(at, 11, KoalaBear.extToPacked(a482));
+        _put(at, 10, KoalaBear.extToPacked(aW));
+        KoalaBear.extMul(aW, aW, aW);
+        _put(at, 11, KoalaBear.extToPacked(aW));
     }
 
     /// The final polynomial and the query indices.
@@ -379,8 +379,8 @@ contract EpochVerifier is IVerifier {
     uint256 internal constant K_A = 384;
     uint256 internal constant K_B = 512;
     uint256 internal constant K_C = 640;
-    uint256 internal constant K_A482 = 768;
-    uint256 internal constant K_A964 = 896;
+    uint256 internal constant K_AW = 768;
+    uint256 internal constant K_A2W = 896;
     // Offsets in `Q.scratch`: the current value, the group of a round (8 elements), its leaf
     // preimage (8 words), then temporaries.
     uint256 internal constant S_CUR = 0;
@@ -730,10 +730,10 @@ contract EpochVerifier is IVerifier {
         // n1 = (A - S) + α^2W·(C - S_q), n2 = α^W·(B - S).
         _dot(t, q.powers, row + 4 * WIDTH, 16);
         KoalaBear.extSub(t, k + K_C, t); // lanes < 2p
-        KoalaBear.extMul(n1, k + K_A964, t);
+        KoalaBear.extMul(n1, k + K_A2W, t);
         _dot(t, q.powers, row, WIDTH);
         KoalaBear.extSub(n2, k + K_B, t); // lanes < 2p
-        KoalaBear.extMul(n2, k + K_A482, n2);
+        KoalaBear.extMul(n2, k + K_AW, n2);
         KoalaBear.extSub(t, k + K_A, t);
         KoalaBear.extAdd(n1, n1, t); // lanes < 3p
         // num = n1·d2 + n2·d1, den = d1·d2.

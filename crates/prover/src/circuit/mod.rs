@@ -10,7 +10,9 @@
 //! | `LSEND`, `LRECV`, `LDEP`, `LFEE` (leaf) | old leaf hash | new leaf hash |
 //! | `PATH` | old Merkle node at this level | new Merkle node, same sibling |
 //! | `BLOCK` | `compress(state_root, meta)` | `archive' = compress(archive, ·)` |
-//! | `SEAL` | `compress(tx_commitment, state_root)` | `chain' = compress(chain, ·)` |
+//! | `DACC` | `compress(deposit record)` | `dacc' = compress(dacc, ·)` |
+//! | `SEAL` | `compress(tx_commitment, state_root)` | `compress(archive, header fields)` |
+//! | `CHAIN` | `compress(seal.a, seal.b)` | `chain' = compress(chain, ·)` |
 //! | `PAD` | unconstrained permutation | unconstrained permutation |
 //!
 //! A leaf update is a leaf row and 32 path rows: the old and the new path share each level's
@@ -20,12 +22,26 @@
 //! every amount and fee limb and the per-block fee accumulator are below 2^16, so limb
 //! arithmetic with carries is exact integer arithmetic (no wrap-around in the field).
 //!
-//! A checkpoint is `HDR (block)+ SEAL` where a block is
-//! `(ADEP LDEP·PATH³²)* (ATX LSEND·PATH³² LRECV·PATH³²)* [LFEE·PATH³²] ABLK BLOCK`, enforced by
-//! transition constraints; an epoch trace is several checkpoints back to back, then `PAD` rows
-//! up to a power of two. Registers (state root, archive, checkpoint chain, sponge state, the
-//! current record, the checkpoint's header fields, counters, the fee accumulator) hold the
-//! value *after* their row and may only change on the rows that own them.
+//! A checkpoint is `HDR (block)+ SEAL CHAIN` where a block is
+//! `(ADEP DACC LDEP·PATH³²)* (ATX LSEND·PATH³² LRECV·PATH³²)* [LFEE·PATH³²] ABLK BLOCK`,
+//! enforced by transition constraints (a deposit row after a transfer of its block is refused:
+//! the block's transfer counter must be zero on it); an epoch trace is several checkpoints back
+//! to back, then `PAD` rows up to a power of two. Registers (state root, archive, checkpoint
+//! chain, deposit accumulator, sponge state, the current record, the checkpoint's header
+//! fields, counters, the fee accumulator) hold the value *after* their row and may only change
+//! on the rows that own them.
+//!
+//! **What L1 holds is bound.** Each deposit record the circuit applies is absorbed into the
+//! deposit accumulator the `Rollup` contract keeps over its queue
+//! ([`vouch_rollup::checkpoint::accumulate_deposit`]), whose values before and after the range
+//! are public: a minted, skipped, reordered or altered deposit cannot reach L1's value. Each
+//! checkpoint's seal hashes its tx commitment, state root, archive and L1 header fields
+//! (number, slot, timestamp, deposit range, block count; computed from the header record and
+//! the counters) into the checkpoint chain ([`vouch_rollup::checkpoint::SealedCheckpoint`]),
+//! which the contract recomputes from the headers it stored. The prover's address is a public
+//! value: absorbed into the Fiat–Shamir transcript, it makes a copied proof worthless to
+//! anyone else. (The binding of each checkpoint's `txData` to the records it proves is not
+//! in the circuit yet.)
 //!
 //! **Rules enforced** (everything the STF checks except signatures, which the sequencer and
 //! every node check natively; see the README's security section): the sender's nonce equals
@@ -42,9 +58,10 @@
 //! has no address index); that a nonce stays below `2^30` (it would take 2^30 transfers from
 //! one account to wrap).
 //!
-//! **Public values** (40 elements): start state root, start archive, end state root, end
-//! archive, and the checkpoint chain `fold(ZERO, |c, k| compress(c, compress(txc_k, root_k)))`
-//! over the proven checkpoints (see [`vouch_rollup::checkpoint::chain_checkpoint`]).
+//! **Public values** (66 elements, offsets in [`pv`]): start state root, start archive, end
+//! state root, end archive, the checkpoint chain `fold(ZERO, |c, k| compress(c, seal_k))` over
+//! the proven checkpoints (see [`vouch_rollup::checkpoint::chain_checkpoint`]), the deposit
+//! accumulator before and after the range, and the prover's address (ten 16-bit limbs).
 
 // Constraints index several parallel column arrays by the same position.
 #![allow(clippy::needless_range_loop)]

@@ -274,7 +274,7 @@ fn push_siblings(out: &mut Vec<u8>, siblings: &[[u8; 32]]) -> Result<(), EncodeE
 }
 
 /// Encodes a postcard `Proof<EvmConfig>` of the epoch AIR for the Solidity verifier, batches
-/// of at most `max_batch_bytes` bytes each. `public_values` are the STARK's 40 public values,
+/// of at most `max_batch_bytes` bytes each. `public_values` are the STARK's public values ([`NUM_PUBLIC_VALUES`]),
 /// `pv_hash` is `keccak256` of the ABI-encoded `EpochPublicValues` the rollup computes.
 ///
 /// Replays Plonky3's verification on the way (transcript, Merkle multiproofs, folding, final
@@ -289,7 +289,7 @@ pub fn encode(
         postcard::from_bytes(proof_bytes).map_err(|e| EncodeError::Malformed(e.to_string()))?;
     let shape = |what: &str| EncodeError::Shape(what.to_string());
     if public_values.len() != NUM_PUBLIC_VALUES {
-        return Err(shape("40 public values"));
+        return Err(shape("the number of public values"));
     }
     let db = proof.degree_bits;
     if !(seeds::MIN_DEGREE_BITS..=seeds::MAX_DEGREE_BITS).contains(&db) {
@@ -604,7 +604,10 @@ mod tests {
         let cd = encode(&bytes, &pv, B256::ZERO, DEFAULT_BATCH_BYTES).expect("encode");
         assert_eq!(cd.query_indices.len(), NUM_QUERIES);
         let rounds = fold_schedule(cd.degree_bits).len();
-        assert_eq!(cd.state.len(), 32 * (12 + 2 * rounds + FINAL_POLY_LEN + NUM_QUERIES.div_ceil(8)));
+        assert_eq!(
+            cd.state.len(),
+            32 * (12 + 2 * rounds + FINAL_POLY_LEN + NUM_QUERIES.div_ceil(8))
+        );
         assert!(
             cd.batches.len() >= 2,
             "a whole proof does not fit one batch"
