@@ -239,7 +239,7 @@ fn a_deposit_after_a_transfer_in_its_block_is_rejected_at_the_deposit_row() {
         fee_account: vouch_rollup::AccountIndex(0),
         blocks: vec![BlockBody {
             deposit_count: 0,
-            txs: vec![tx.clone()],
+            txs: vec![tx],
         }],
     };
     let mut state = StateOverlay::new(&store, Some(0));
