@@ -287,15 +287,13 @@ fn a_deposit_after_a_transfer_in_its_block_is_rejected_at_the_deposit_row() {
         .find(|&r| trace.values[r * width..][..width][col_kind(kind::ATX)] == Val::ONE)
         .unwrap();
     assert!(atx_row < adep_row, "the malicious order is in the trace");
-    let failures = p3_air::check_all_constraints::<Val, TransitionAir>(
-        &TransitionAir,
-        &trace,
-        &pv[..],
-        Some(1),
-    )
-    .failures;
+    let failures =
+        p3_air::check_all_constraints::<Val, TransitionAir>(&TransitionAir, &trace, &pv[..], None)
+            .failures;
+    let mut rows: Vec<usize> = failures.iter().map(|f| f.row).collect();
+    rows.dedup();
     assert_eq!(
-        failures.iter().map(|f| f.row).collect::<Vec<_>>(),
+        rows,
         vec![adep_row],
         "exactly the deposit row breaks a rule"
     );

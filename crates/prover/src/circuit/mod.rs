@@ -755,4 +755,6 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
 #[cfg(test)]
 mod attacks;
 #[cfg(test)]
+mod rules;
+#[cfg(test)]
 mod tests;
