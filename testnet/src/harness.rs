@@ -46,6 +46,8 @@ pub async fn proving_devnet(dir: &Path, tx_rate: f64, window_epochs: u64) -> Dev
         datadir: dir.join("devnet"),
         sequencer_rpc: "127.0.0.1:0".parse().expect("an address"),
         verifier: VerifierChoice::Plonky3,
+        // Deposits every two slots: every scenario proves deposits, across prunes and reorgs.
+        deposit_interval: Some(std::time::Duration::from_secs(8)),
     })
     .await
     .expect("devnet starts")

@@ -32,6 +32,7 @@ async fn devnet_chain_replays_from_l1() {
         datadir: dir.path().join("devnet"),
         sequencer_rpc: "127.0.0.1:0".parse().unwrap(),
         verifier: VerifierChoice::InsecureMock,
+        deposit_interval: None,
     })
     .await
     .expect("devnet starts");

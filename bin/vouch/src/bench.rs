@@ -656,6 +656,8 @@ async fn measure_epochs(
         datadir: dir.path().join("devnet"),
         sequencer_rpc: "127.0.0.1:0".parse()?,
         verifier: vouch_l1_contracts::deploy::VerifierChoice::Plonky3,
+        // The devnet's deposit load (as `vouch devnet`), in both modes alike.
+        deposit_interval: Some(Duration::from_secs(3)),
     })
     .await?;
     let node = vouch_node::NodeHandle::start(vouch_node::NodeConfig {

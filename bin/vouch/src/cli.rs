@@ -381,6 +381,10 @@ pub struct DevnetArgs {
     /// Transfers per second sent by the load generator (0: none).
     #[arg(long, default_value_t = 5.0)]
     pub tx_rate: f64,
+    /// Milliseconds between L1 deposits (0: none); alternately to a load account and to a
+    /// fresh address, so epochs prove deposits that credit and that create accounts.
+    #[arg(long, default_value_t = 3000)]
+    pub deposit_interval_ms: u64,
     /// Funded load accounts.
     #[arg(long, default_value_t = 16)]
     pub accounts: u32,

@@ -167,6 +167,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         } else {
             VerifierChoice::Plonky3
         },
+        deposit_interval: (args.deposit_interval_ms > 0)
+            .then(|| Duration::from_millis(args.deposit_interval_ms)),
     })
     .await?;
     std::fs::write(

@@ -48,6 +48,7 @@ async fn start(publish: bool, tx_rate: f64) -> Running {
         datadir: dir.path().join("devnet"),
         sequencer_rpc: "127.0.0.1:0".parse().unwrap(),
         verifier: VerifierChoice::Plonky3,
+        deposit_interval: None,
     })
     .await
     .expect("devnet starts");

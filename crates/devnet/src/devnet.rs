@@ -47,6 +47,9 @@ pub struct DevnetConfig {
     /// The verifier the rollup uses (`vouch devnet` names `Plonky3` unless the mock is asked
     /// for); it must be named.
     pub verifier: VerifierChoice,
+    /// L1 deposits: one every interval from anvil's account 2, alternately to a load account
+    /// and to a fresh address (`None`: no deposits).
+    pub deposit_interval: Option<Duration>,
 }
 
 /// Why the devnet could not start.
@@ -89,6 +92,7 @@ pub struct Devnet {
     sequencer: SequencerHandle,
     load_cancel: CancellationToken,
     load: Option<JoinHandle<Result<LoadStats, String>>>,
+    deposits: Option<JoinHandle<u64>>,
 }
 
 impl Devnet {
@@ -184,6 +188,23 @@ impl Devnet {
                 load_cancel.clone(),
             ))
         });
+        let deposits = config.deposit_interval.map(|every| {
+            let depositor = ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .with_gas_estimation()
+                .with_simple_nonce_management()
+                .fetch_chain_id()
+                .wallet(EthereumWallet::from(anvil.dev_signer(2)))
+                .connect_http(anvil.http_url().parse().expect("valid url"))
+                .erased();
+            tokio::spawn(run_deposits(
+                depositor,
+                deployment.rollup,
+                every,
+                config.accounts,
+                load_cancel.clone(),
+            ))
+        });
         Ok(Self {
             anvil,
             anvil_config,
@@ -193,6 +214,7 @@ impl Devnet {
             sequencer,
             load_cancel,
             load,
+            deposits,
         })
     }
 
@@ -243,7 +265,65 @@ impl Devnet {
             Some(task) => task.await.ok().and_then(Result::ok),
             None => None,
         };
+        if let Some(task) = self.deposits.take() {
+            let _ = task.await;
+        }
         self.sequencer.stop().await;
         (stats, self.anvil, self.deployment)
     }
+}
+
+/// Sends an L1 deposit every `every` until cancelled, alternately to load account `i` (an
+/// existing L2 account) and to a fresh address (a new one); amounts of 1–5 million gwei.
+/// Failures (an L1 outage) are logged and the next deposit is tried on schedule. Returns the
+/// deposits that landed.
+async fn run_deposits(
+    provider: DynProvider,
+    rollup: alloy::primitives::Address,
+    every: Duration,
+    accounts: u32,
+    cancel: CancellationToken,
+) -> u64 {
+    use alloy::primitives::{Address, U256, keccak256};
+    let rollup = vouch_l1_contracts::bindings::Rollup::new(rollup, &provider);
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut landed = 0u64;
+    for i in 0u64.. {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        let recipient = if i % 2 == 0 && accounts > 0 {
+            vouch_rollup::genesis::devnet_signer(DEVNET_SEED, (i / 2 % accounts as u64) as u32)
+                .address()
+        } else {
+            Address::from_word(keccak256(format!("vouch devnet deposit {i}")))
+        };
+        let gwei = 1_000_000 * (1 + i % 5);
+        let sent = rollup
+            .deposit(recipient)
+            .value(U256::from(gwei) * U256::from(1_000_000_000u64))
+            .send()
+            .await;
+        let outcome = match sent {
+            Ok(pending) => pending
+                .with_timeout(Some(Duration::from_secs(30)))
+                .get_receipt()
+                .await
+                .map(|r| r.status())
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok(true) => {
+                landed += 1;
+                tracing::debug!(%recipient, gwei, "deposit landed on L1");
+            }
+            Ok(false) => tracing::warn!(%recipient, "deposit reverted"),
+            Err(e) => tracing::warn!(%recipient, error = %e, "deposit not sent"),
+        }
+    }
+    tracing::info!(landed, "depositor stopped");
+    landed
 }
