@@ -67,6 +67,8 @@
 #![allow(clippy::needless_range_loop)]
 
 mod trace;
+#[cfg(test)]
+use trace::fill_perm;
 
 pub use trace::{CheckpointWitness, TraceError, generate_trace, prover_limbs};
 

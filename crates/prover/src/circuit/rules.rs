@@ -298,3 +298,50 @@ fn checkpoints_chain_their_block_numbers() {
     // The transition into the second header row (checked on the chain row before it).
     assert_eq!(failing_rows(&ws), vec![rows_of(&ws, kind::HDR)[1] - 1]);
 }
+
+/// A transfer to an account that does not exist (an empty leaf), with the trace forged the
+/// only way its openings can hold: the recipient row claims the empty-leaf flag that only a
+/// deposit may use (old leaf zero, so the old path opens the tree's empty leaf). Only that row
+/// breaks a rule.
+#[test]
+fn a_transfer_cannot_credit_an_account_that_does_not_exist() {
+    let raw = Raw::new(3, 1 << 40);
+    let nobody = 50u32; // far past the funded accounts: an empty leaf
+    let w = [raw.checkpoint(vec![Step::Transfer(transfer(1, nobody, 5, 0, 0))])];
+    let (mut trace, pv) = generate_trace(&w, &Address::ZERO).unwrap();
+    let width = trace.width();
+    let recv = rows_of(&w, kind::LRECV)[0];
+    // The recipient row: empty old leaf (all-zero inputs, node zero).
+    let row = super::cols_mut(&mut trace.values[recv * width..][..width]);
+    row.e = Val::ONE;
+    let _ = super::fill_perm(&mut row.a, [Val::ZERO; 16]);
+    row.cur_a = [Val::ZERO; 8];
+    let mut node = [Val::ZERO; 8];
+    // Its 32 path rows: the old path recomputed from the zero leaf, same siblings and bits.
+    for r in recv + 1..=recv + vouch_rollup::state::TREE_DEPTH {
+        let row = super::cols_mut(&mut trace.values[r * width..][..width]);
+        let mut input = [Val::ZERO; 16];
+        let (left, right) = if row.bit == Val::ZERO {
+            (node, row.sib)
+        } else {
+            (row.sib, node)
+        };
+        input[..8].copy_from_slice(&left);
+        input[8..].copy_from_slice(&right);
+        let out = super::fill_perm(&mut row.a, input);
+        node.copy_from_slice(&out[..8]);
+        row.cur_a = node;
+    }
+    let mut rows: Vec<usize> =
+        p3_air::check_all_constraints::<Val, TransitionAir>(&TransitionAir, &trace, &pv[..], None)
+            .failures
+            .iter()
+            .map(|f| f.row)
+            .collect();
+    rows.dedup();
+    assert_eq!(
+        rows,
+        vec![recv],
+        "only the empty-leaf flag on a transfer row is wrong"
+    );
+}
