@@ -21,6 +21,8 @@ pub struct DirectProposer {
     pub control: L1Control<DynProvider>,
     /// The deployment.
     pub deployment: Deployment,
+    /// Who sends (dev account 0): proposer and, in [`Self::prove`], the credited prover.
+    pub sender: Address,
 }
 
 /// The smallest valid calldata: one empty block.
@@ -48,6 +50,7 @@ impl DirectProposer {
         let provider = Self::provider(anvil);
         Self {
             control: L1Control::new(provider.clone()),
+            sender: anvil.dev_address(0),
             provider,
             deployment,
         }
@@ -83,6 +86,7 @@ impl DirectProposer {
         .expect("deploy rollup");
         Self {
             control: L1Control::new(provider.clone()),
+            sender: anvil.dev_address(0),
             provider,
             deployment,
         }
@@ -175,10 +179,8 @@ impl DirectProposer {
     /// Proves `from..=to` of `epoch` with the mock verifier, mined at `timestamp`.
     pub async fn prove(&self, epoch: u64, from: u64, to: u64, timestamp: u64) {
         let rollup = self.rollup();
-        // The provider sends as dev account 0: the public values name it as the prover.
-        let prover = self.provider.get_accounts().await.expect("accounts")[0];
         let public_values = rollup
-            .epochPublicValues(epoch, from, to, prover)
+            .epochPublicValues(epoch, from, to, self.sender)
             .call()
             .await
             .expect("public values");
