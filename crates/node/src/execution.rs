@@ -41,6 +41,16 @@ pub fn execute<S: VersionedStore>(
             previous.archive
         )));
     }
+    // Read before executing, so a corrupt record stops us before anything is committed.
+    let deposit_accumulator = match Digest::from_b256(&previous.deposit_accumulator) {
+        Ok(d) => d,
+        Err(e) => {
+            return Err(NodeError::Corrupt(format!(
+                "checkpoint {}: stored deposit accumulator: {e}",
+                n - 1
+            )));
+        }
+    };
     let body = match CheckpointBody::decode(&checkpoint.tx_data) {
         Ok(b) => b,
         Err(e) => return Ok(Err(format!("checkpoint {n}: calldata: {e}"))),
@@ -113,15 +123,6 @@ pub fn execute<S: VersionedStore>(
             .commit(n)
             .map_err(|e| NodeError::State(e.to_string()))?;
     }
-    let deposit_accumulator = match Digest::from_b256(&previous.deposit_accumulator) {
-        Ok(d) => d,
-        Err(e) => {
-            return Err(NodeError::Corrupt(format!(
-                "checkpoint {}: stored deposit accumulator: {e}",
-                n - 1
-            )));
-        }
-    };
     Ok(Ok(CheckpointWitness {
         ctx,
         body,
