@@ -51,11 +51,6 @@ impl CheckpointStatement {
         }
     }
 
-    /// Checkpoint number.
-    pub fn number(&self) -> u64 {
-        self.checkpoint.number
-    }
-
     /// The STARK public values (checkpoint proofs name no prover: the zero address).
     pub fn public_values(&self) -> [Val; NUM_PUBLIC_VALUES] {
         let c = &self.checkpoint;
