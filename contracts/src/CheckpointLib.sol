@@ -25,6 +25,9 @@ struct CheckpointHeader {
     uint64 depositCount;
     /// Number of L2 blocks in the checkpoint (at least one).
     uint32 blockCount;
+    /// `(z, P(z))`: the tx data's evaluation at the point derived from it and the tx
+    /// commitment, see `CheckpointLib.dataEvaluation`. Eight field elements, packed like a digest.
+    bytes32 dataEvaluation;
 }
 
 /// @notice What the rollup keeps per checkpoint: everything an epoch proof must match.
@@ -111,7 +114,8 @@ library CheckpointLib {
 
     /// @notice The digest an epoch proof's checkpoint chain absorbs for `header`, mirroring
     ///         `vouch_rollup::checkpoint::SealedCheckpoint::digest`:
-    ///         `compress(compress(txCommitment, stateRoot), compress(archive, meta))` with
+    ///         `compress(compress(compress(txCommitment, stateRoot), compress(archive, meta)),
+    ///         dataEvaluation)` with
     ///         `meta = [number, slot, timestamp mod 2^16, timestamp >> 16, depositStart,
     ///         depositCount, blockCount, 0]` (each reduced modulo p). The digests must be
     ///         canonical (the caller checks).
@@ -121,9 +125,190 @@ library CheckpointLib {
             | ((uint256(h.depositStart) % P) << 96) | ((uint256(h.depositCount) % P) << 64)
             | (uint256(h.blockCount) << 32);
         return Poseidon2KoalaBear.compressCanonical(
-            Poseidon2KoalaBear.compressCanonical(h.txCommitment, h.stateRoot),
-            Poseidon2KoalaBear.compressCanonical(h.archive, bytes32(meta))
+            Poseidon2KoalaBear.compressCanonical(
+                Poseidon2KoalaBear.compressCanonical(h.txCommitment, h.stateRoot),
+                Poseidon2KoalaBear.compressCanonical(h.archive, bytes32(meta))
+            ),
+            h.dataEvaluation
         );
+    }
+
+    /// @notice `txData` does not have the reference rollup's calldata format (version 1): the
+    ///         byte `offset` where it went wrong and why.
+    error MalformedTxData(uint256 offset, string reason);
+
+    uint256 internal constant CALLDATA_VERSION = 1;
+    uint256 internal constant TRANSFER_BYTES = 93;
+    uint256 internal constant MAX_NONCE = (1 << 30) - 1;
+
+    /// @notice The data evaluation of a checkpoint, mirroring `vouch_rollup::data`: the
+    ///         polynomial whose coefficients are the records the epoch circuit absorbs (minus
+    ///         deposits), read from `txData` — per record 14 elements: the header
+    ///         `[1, fee_lo, fee_hi, 0…]`, each transfer `[3, from_lo, from_hi, to_lo, to_hi,
+    ///         amount (4 limbs), fee (4 limbs), nonce]`, each block's closing `[4, deposits,
+    ///         transfers, 0…]` (16-bit limbs, least significant first) — evaluated by Horner
+    ///         over `F[X]/(X^4 - 3)` at `z = keccak256(txDataHash ‖ txCommitment)` (four
+    ///         big-endian 64-bit words, each reduced mod p). Returns `[z0..z3, v0..v3]` packed
+    ///         like a digest. Reverts `MalformedTxData` unless `txData` decodes exactly as the
+    ///         node decodes it, with `blockCount` blocks consuming `depositCount` deposits.
+    function dataEvaluation(
+        bytes memory txData,
+        bytes32 txDataHash,
+        bytes32 txCommitment,
+        uint256 blockCount,
+        uint256 depositCount
+    ) internal pure returns (bytes32) {
+        uint256 z = _dataPoint(txDataHash, txCommitment);
+        uint256 pw = _powers(z);
+        uint256 acc = _header(txData, pw, blockCount);
+        uint256 at = 7;
+        uint256 deposits;
+        for (uint256 b; b < blockCount; b++) {
+            uint256 blockDeposits;
+            (acc, at, blockDeposits) = _block(txData, pw, acc, at);
+            deposits += blockDeposits;
+        }
+        if (at != txData.length) revert MalformedTxData(at, "trailing bytes");
+        if (deposits != depositCount) revert MalformedTxData(7, "deposit count differs from the header");
+        uint256 out;
+        for (uint256 i; i < 4; i++) {
+            out |= ((z >> (64 * i)) & 0xffffffff) << (224 - 32 * i);
+            out |= ((acc >> (64 * i)) & 0xffffffff) << (96 - 32 * i);
+        }
+        return bytes32(out);
+    }
+
+    /// @dev `z` as four 64-bit lanes, coordinate 0 lowest.
+    function _dataPoint(bytes32 txDataHash, bytes32 txCommitment) private pure returns (uint256) {
+        uint256 h = uint256(keccak256(abi.encodePacked(txDataHash, txCommitment)));
+        uint256 m = type(uint64).max;
+        return ((h >> 192) % P) | ((((h >> 128) & m) % P) << 64) | ((((h >> 64) & m) % P) << 128)
+            | (((h & m) % P) << 192);
+    }
+
+    /// @dev Checks the 7-byte prefix `version ‖ fee account ‖ block count`; the header
+    ///      record's coefficients from zero.
+    function _header(bytes memory txData, uint256 pw, uint256 blockCount) private pure returns (uint256) {
+        if (txData.length < 7) revert MalformedTxData(txData.length, "truncated header");
+        uint256 word = _load(txData, 0);
+        if (word >> 248 != CALLDATA_VERSION) revert MalformedTxData(0, "unknown version");
+        if ((word >> 200) & 0xffff != blockCount) revert MalformedTxData(5, "block count differs from the header");
+        uint256 fee = (word >> 216) & 0xffffffff;
+        // [1, fee_lo, fee_hi, 0…]
+        return _absorb7(_absorb7(0, pw, (1 << 224) | ((fee & 0xffff) << 192) | ((fee >> 16) << 160)), pw, 0);
+    }
+
+    /// @dev One block at `at`: its transfers' records and its closing record.
+    function _block(bytes memory txData, uint256 pw, uint256 acc, uint256 at)
+        private
+        pure
+        returns (uint256, uint256, uint256 deposits)
+    {
+        if (at + 4 > txData.length) revert MalformedTxData(at, "truncated block");
+        uint256 word = _load(txData, at);
+        deposits = word >> 240;
+        uint256 txs = (word >> 224) & 0xffff;
+        at += 4;
+        if (at + txs * TRANSFER_BYTES > txData.length) revert MalformedTxData(at, "truncated transfers");
+        for (uint256 t; t < txs; t++) {
+            word = _load(txData, at);
+            if ((word >> 32) & 0xffffffff > MAX_NONCE) revert MalformedTxData(at + 24, "nonce too large");
+            if (uint8(txData[at + TRANSFER_BYTES - 1]) > 1) revert MalformedTxData(at + 92, "bad signature parity");
+            acc = _transfer(acc, pw, word);
+            at += TRANSFER_BYTES;
+        }
+        // [4, deposits, transfers, 0…]
+        acc = _absorb7(_absorb7(acc, pw, (4 << 224) | (deposits << 192) | (txs << 160)), pw, 0);
+        return (acc, at, deposits);
+    }
+
+    /// @dev The 32 bytes of `data` from `at` (zero past the end).
+    function _load(bytes memory data, uint256 at) private pure returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := mload(add(add(data, 32), at))
+        }
+        uint256 avail = data.length - at;
+        if (avail < 32) w &= ~(type(uint256).max >> (8 * avail));
+    }
+
+    /// @dev One transfer record's 14 coefficients from its first 32 encoded bytes
+    ///      (`from u32 ‖ to u32 ‖ amount u64 ‖ fee u64 ‖ nonce u32 ‖ …`): `[3, from_lo, from_hi,
+    ///      to_lo, to_hi, amount_0, amount_1]`, then `[amount_2, amount_3, fee_0..fee_3, nonce]`.
+    function _transfer(uint256 acc, uint256 pw, uint256 word) private pure returns (uint256) {
+        uint256 first = (3 << 224) | (((word >> 224) & 0xffff) << 192) | ((word >> 240) << 160)
+            | (((word >> 192) & 0xffff) << 128) | (((word >> 208) & 0xffff) << 96)
+            | (((word >> 128) & 0xffff) << 64) | (((word >> 144) & 0xffff) << 32);
+        uint256 second = (((word >> 160) & 0xffff) << 224) | (((word >> 176) & 0xffff) << 192)
+            | (((word >> 64) & 0xffff) << 160) | (((word >> 80) & 0xffff) << 128)
+            | (((word >> 96) & 0xffff) << 96) | (((word >> 112) & 0xffff) << 64) | (((word >> 32) & 0xffffffff) << 32);
+        return _absorb7(_absorb7(acc, pw, first), pw, second);
+    }
+
+    /// @dev The powers `z^1..z^7` in fresh memory: power `j`'s coordinate `k` at
+    ///      `pw + 128·(j-1) + 32·k`, canonical. `z` is four 64-bit lanes, coordinate 0 lowest.
+    function _powers(uint256 z) private pure returns (uint256 pw) {
+        assembly ("memory-safe") {
+            pw := mload(0x40)
+            mstore(0x40, add(pw, 896))
+            let z0 := and(z, 0xffffffffffffffff)
+            let z1 := and(shr(64, z), 0xffffffffffffffff)
+            let z2 := and(shr(128, z), 0xffffffffffffffff)
+            let z3 := shr(192, z)
+            mstore(pw, z0)
+            mstore(add(pw, 32), z1)
+            mstore(add(pw, 64), z2)
+            mstore(add(pw, 96), z3)
+            for { let q := pw } lt(q, add(pw, 768)) { q := add(q, 128) } {
+                let a0 := mload(q)
+                let a1 := mload(add(q, 32))
+                let a2 := mload(add(q, 64))
+                let a3 := mload(add(q, 96))
+                mstore(add(q, 128), mod(add(mul(a0, z0), mul(3, add(add(mul(a1, z3), mul(a2, z2)), mul(a3, z1)))), P))
+                mstore(add(q, 160), mod(add(add(mul(a0, z1), mul(a1, z0)), mul(3, add(mul(a2, z3), mul(a3, z2)))), P))
+                mstore(add(q, 192), mod(add(add(add(mul(a0, z2), mul(a1, z1)), mul(a2, z0)), mul(3, mul(a3, z3))), P))
+                mstore(add(q, 224), mod(add(add(mul(a0, z3), mul(a1, z2)), add(mul(a2, z1), mul(a3, z0))), P))
+            }
+        }
+    }
+
+    /// @dev Seven Horner steps at once: `acc·z^7 + Σ c_i·z^(6-i)` in `F[X]/(X^4 - 3)`, with
+    ///      the coefficients `c_0..c_6` packed as 32-bit lanes of `coeffs`, `c_0` in the top
+    ///      lane (each < p), and the powers at `pw` (`_powers`). `acc` is four 64-bit lanes,
+    ///      coordinate 0 lowest, canonical. Every term is below 2^63 and a coordinate sums at
+    ///      most 13 of them before its one reduction.
+    function _absorb7(uint256 acc, uint256 pw, uint256 coeffs) private pure returns (uint256 r) {
+        assembly ("memory-safe") {
+            let r0
+            let r1
+            let r2
+            let r3
+            {
+                let a0 := and(acc, 0xffffffffffffffff)
+                let a1 := and(shr(64, acc), 0xffffffffffffffff)
+                let a2 := and(shr(128, acc), 0xffffffffffffffff)
+                let a3 := shr(192, acc)
+                let q := add(pw, 768)
+                let w0 := mload(q)
+                let w1 := mload(add(q, 32))
+                let w2 := mload(add(q, 64))
+                let w3 := mload(add(q, 96))
+                r0 := add(mul(a0, w0), mul(3, add(add(mul(a1, w3), mul(a2, w2)), mul(a3, w1))))
+                r1 := add(add(mul(a0, w1), mul(a1, w0)), mul(3, add(mul(a2, w3), mul(a3, w2))))
+                r2 := add(add(add(mul(a0, w2), mul(a1, w1)), mul(a2, w0)), mul(3, mul(a3, w3)))
+                r3 := add(add(mul(a0, w3), mul(a1, w2)), add(mul(a2, w1), mul(a3, w0)))
+            }
+            // c_i multiplies z^(6-i), stored at pw + 128·(5-i).
+            for { let i := 0 } lt(i, 6) { i := add(i, 1) } {
+                let c := and(shr(sub(224, shl(5, i)), coeffs), 0xffffffff)
+                let q := add(pw, shl(7, sub(5, i)))
+                r0 := add(r0, mul(c, mload(q)))
+                r1 := add(r1, mul(c, mload(add(q, 32))))
+                r2 := add(r2, mul(c, mload(add(q, 64))))
+                r3 := add(r3, mul(c, mload(add(q, 96))))
+            }
+            r0 := add(r0, and(shr(32, coeffs), 0xffffffff))
+            r := or(or(mod(r0, P), shl(64, mod(r1, P))), or(shl(128, mod(r2, P)), shl(192, mod(r3, P))))
+        }
     }
 
     /// @notice Identity of a queued deposit: keccak256(index ‖ recipient ‖ amount), packed.

@@ -64,6 +64,8 @@ contract Rollup {
     /// @notice Deposits to the zero address are refused: on L2 an account owned by the zero
     ///         address is an empty leaf, so the credit could not be represented.
     error ZeroRecipient();
+    /// @notice The header's `dataEvaluation` is not the one of the posted tx data.
+    error WrongDataEvaluation(bytes32 expected, bytes32 got);
 
     // ---------------------------------------------------------------- events
     event CheckpointProposed(
@@ -187,7 +189,10 @@ contract Rollup {
 
     // ---------------------------------------------------------------- proposing
     /// @notice Proposes the next checkpoint for the current slot. Prunes first when due.
-    /// @param txData the checkpoint's transactions; the node derives every L2 block from it.
+    /// @param txData the checkpoint's transactions; the node derives every L2 block from it. It
+    ///        must decode (`CheckpointLib.MalformedTxData` otherwise), and the header's
+    ///        `dataEvaluation` must be its evaluation, which binds it to the records an epoch
+    ///        proof proves.
     function propose(CheckpointHeader calldata header, bytes calldata txData) external {
         if (!isSequencer[msg.sender]) revert NotSequencer(msg.sender);
         _pruneIfDue();
@@ -209,6 +214,10 @@ contract Rollup {
         }
 
         bytes32 txDataHash = keccak256(txData);
+        bytes32 evaluation = CheckpointLib.dataEvaluation(
+            txData, txDataHash, header.txCommitment, header.blockCount, header.depositCount
+        );
+        if (header.dataEvaluation != evaluation) revert WrongDataEvaluation(evaluation, header.dataEvaluation);
         bytes32 hdrHash = header.headerHash();
         checkpoints[header.number] = StoredCheckpoint({
             slot: header.slot,
@@ -223,6 +232,18 @@ contract Rollup {
         nextDepositToConsume = depositEnd;
         emit CheckpointProposed(
             header.number, header.slot, header.archive, header.stateRoot, header.txCommitment, txDataHash, hdrHash, depositEnd
+        );
+    }
+
+    /// @notice The `dataEvaluation` a header with these fields must carry for `txData` (what
+    ///         `propose` checks); reverts `MalformedTxData` on tx data it would refuse.
+    function dataEvaluation(CheckpointHeader calldata header, bytes calldata txData)
+        external
+        pure
+        returns (bytes32)
+    {
+        return CheckpointLib.dataEvaluation(
+            txData, keccak256(txData), header.txCommitment, header.blockCount, header.depositCount
         );
     }
 

@@ -64,8 +64,7 @@ contract RollupDepositsTest is RollupTestBase {
         _warpToSlot(0);
         CheckpointHeader memory header = _nextHeader(0);
         header.depositCount = 2;
-        vm.prank(SEQUENCER);
-        rollup.propose(header, "");
+        _propose(header);
         assertEq(rollup.nextDepositToConsume(), 2, "cursor after first");
         assertEq(rollup.checkpoint(1).depositEnd, 2, "stored end");
 
@@ -84,8 +83,7 @@ contract RollupDepositsTest is RollupTestBase {
         rollup.propose(header, "");
 
         header.depositCount = 1;
-        vm.prank(SEQUENCER);
-        rollup.propose(header, "");
+        _propose(header);
         assertEq(rollup.nextDepositToConsume(), 3, "cursor after second");
     }
 
@@ -94,8 +92,7 @@ contract RollupDepositsTest is RollupTestBase {
         _warpToSlot(0);
         CheckpointHeader memory header = _nextHeader(0);
         header.depositCount = 1;
-        vm.prank(SEQUENCER);
-        rollup.propose(header, "");
+        _propose(header);
         assertEq(rollup.nextDepositToConsume(), 1, "consumed");
 
         // Epoch 0's deadline is the first slot of epoch 2.
@@ -106,8 +103,7 @@ contract RollupDepositsTest is RollupTestBase {
         header = _nextHeader(2 * EPOCH);
         assertEq(header.number, 1, "re-proposes checkpoint 1");
         header.depositCount = 1;
-        vm.prank(SEQUENCER);
-        rollup.propose(header, "");
+        _propose(header);
         assertEq(rollup.nextDepositToConsume(), 1, "consumed again");
     }
 }

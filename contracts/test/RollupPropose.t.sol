@@ -21,7 +21,7 @@ contract RollupProposeTest is RollupTestBase {
     function test_proposeStoresCheckpointAndEmits() public {
         _warpToSlot(3);
         CheckpointHeader memory header = _nextHeader(3);
-        bytes memory txData = _txData(3);
+        bytes memory txData = _fill(header);
         vm.expectEmit(true, true, false, true, address(rollup));
         emit CheckpointProposed(
             1,
@@ -96,8 +96,7 @@ contract RollupProposeTest is RollupTestBase {
     function test_proposeAcceptsLastSecondOfSlot() public {
         vm.warp(_slotStart(2) + SLOT - 1);
         CheckpointHeader memory header = _nextHeader(2);
-        vm.prank(SEQUENCER);
-        rollup.propose(header, "");
+        _propose(header);
         assertEq(rollup.pendingCheckpointNumber(), 1, "pending");
     }
 

@@ -62,8 +62,7 @@ contract RollupPruneTest is RollupTestBase {
         header.previousArchive = GENESIS_ARCHIVE;
         vm.expectEmit(false, false, false, true, address(rollup));
         emit ChainPruned(0, 1, 2);
-        vm.prank(SEQUENCER);
-        rollup.propose(header, "");
+        _propose(header);
         assertEq(rollup.pendingCheckpointNumber(), 1, "re-proposed checkpoint 1");
         assertEq(rollup.checkpoint(1).slot, slot, "at the new slot");
 

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {TestBase} from "./utils/TestBase.sol";
 import {Rollup, RollupConfig} from "../src/Rollup.sol";
 import {MockVerifier} from "../src/MockVerifier.sol";
-import {CheckpointHeader, StoredCheckpoint} from "../src/CheckpointLib.sol";
+import {CheckpointHeader, StoredCheckpoint, CheckpointLib} from "../src/CheckpointLib.sol";
 
 /// @notice Shared fixture: a rollup with 12 s slots, 4-slot epochs and 1 submission epoch, so
 ///         epoch E may be proven until the first slot of epoch E + 2.
@@ -69,20 +69,38 @@ abstract contract RollupTestBase is TestBase {
             txCommitment: keccak256(abi.encode("txs", number, slot)),
             depositStart: rollup.nextDepositToConsume(),
             depositCount: 0,
-            blockCount: 1
+            blockCount: 1,
+            dataEvaluation: bytes32(0)
         });
     }
 
-    function _txData(uint64 slot) internal pure returns (bytes memory) {
-        return abi.encodePacked("tx data of slot ", slot);
+    /// Tx data for `header` (its blocks without transfers, the first consuming every deposit,
+    /// fees to account `slot`), and the header's `dataEvaluation` set to match it.
+    function _fill(CheckpointHeader memory header) internal pure returns (bytes memory txData) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        txData = abi.encodePacked(uint8(1), uint32(header.slot), uint16(header.blockCount));
+        for (uint256 b; b < header.blockCount; b++) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint16 deposits = b == 0 ? uint16(header.depositCount) : 0;
+            txData = abi.encodePacked(txData, deposits, uint16(0));
+        }
+        header.dataEvaluation = CheckpointLib.dataEvaluation(
+            txData, keccak256(txData), header.txCommitment, header.blockCount, header.depositCount
+        );
+    }
+
+    /// Proposes `header` as the sequencer, with tx data `_fill` makes for it.
+    function _propose(CheckpointHeader memory header) internal {
+        bytes memory txData = _fill(header);
+        vm.prank(SEQUENCER);
+        rollup.propose(header, txData);
     }
 
     /// Warps to `slot` and proposes the next checkpoint there.
     function _proposeAt(uint64 slot) internal returns (CheckpointHeader memory header) {
         _warpToSlot(slot);
         header = _nextHeader(slot);
-        vm.prank(SEQUENCER);
-        rollup.propose(header, _txData(slot));
+        _propose(header);
     }
 
     /// Submits a (mock-verified) proof of `from..=to` with the public values the rollup expects.

@@ -14,7 +14,8 @@ import {Poseidon2KoalaBear} from "./Poseidon2KoalaBear.sol";
 ///         big-endian u32 limbs, element 0 first), then the prover's address as ten 16-bit
 ///         limbs (least significant first), where
 ///         `chain = fold(0, chain -> compress(chain, CheckpointLib.sealDigest(header)))` over
-///         the headers in order: every header field the rollup stored enters the statement.
+///         the headers in order: every header field the rollup stored, and the tx data's evaluation
+///         `propose` checked, enter the statement.
 /// @dev The headers are bound to the values through `checkpointsHash` (the keccak chain of
 ///      `CheckpointLib.headerHash`), so once it matches the headers are the ones the rollup
 ///      stored; the remaining checks (numbering, archive chain, range end, canonical limbs)
@@ -71,6 +72,7 @@ library EpochStatement {
             _requireCanonical(previous);
             _requireCanonical(stateRoot);
             _requireCanonical(txCommitment);
+            _requireCanonical(h.dataEvaluation);
             acc = CheckpointLib.chainHeaders(acc, CheckpointLib.headerHash(h));
             chain = Poseidon2KoalaBear.compressCanonical(chain, CheckpointLib.sealDigest(h));
         }

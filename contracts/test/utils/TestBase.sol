@@ -17,6 +17,7 @@ interface Vm {
         external;
     function assume(bool condition) external pure;
     function addr(uint256 privateKey) external pure returns (address);
+    function toString(uint256 value) external pure returns (string memory);
 }
 
 /// @notice Minimal test base: a `vm` handle and assertions that revert with a message.

@@ -31,6 +31,8 @@ pub struct ArchivedCheckpoint {
     pub deposit_count: u64,
     /// Blocks declared.
     pub block_count: u32,
+    /// The calldata's evaluation `(z, P(z))` the contract checked (`vouch_rollup::data`).
+    pub data_evaluation: B256,
     /// The `propose` calldata (`txData`).
     pub tx_data: Bytes,
     /// L1 block and its hash.
@@ -63,6 +65,7 @@ impl ArchivedCheckpoint {
             deposit_start: h.depositStart,
             deposit_count: h.depositCount,
             block_count: h.blockCount,
+            data_evaluation: h.dataEvaluation,
             tx_data,
             l1_block,
             l1_block_hash,

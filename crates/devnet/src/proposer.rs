@@ -143,7 +143,7 @@ impl DirectProposer {
             .expect("parent")
             .archive;
         let number = parent + 1;
-        let header = CheckpointHeader {
+        let mut header = CheckpointHeader {
             number,
             slot,
             timestamp: start,
@@ -154,7 +154,14 @@ impl DirectProposer {
             depositStart: rollup.nextDepositToConsume().call().await.expect("cursor"),
             depositCount: 0,
             blockCount: 1,
+            dataEvaluation: B256::ZERO,
         };
+        // Not a real checkpoint, so the contract computes the evaluation it will check.
+        header.dataEvaluation = rollup
+            .dataEvaluation(header.clone(), empty_checkpoint_data())
+            .call()
+            .await
+            .expect("data evaluation");
         self.control
             .set_next_block_timestamp(start)
             .await

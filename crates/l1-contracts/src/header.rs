@@ -21,5 +21,6 @@ pub fn checkpoint_header(
         depositStart: ctx.deposit_start,
         depositCount: execution.deposit_count,
         blockCount: body.blocks.len() as u32,
+        dataEvaluation: execution.data.0.to_b256(),
     }
 }

@@ -8,6 +8,7 @@ use crate::header::checkpoint_header;
 use vouch_prover::circuit::CheckpointWitness;
 use vouch_prover::proof::{EpochStatement, ProofError};
 use vouch_rollup::checkpoint::SealedCheckpoint;
+use vouch_rollup::data::DataEvaluation;
 use vouch_rollup::hash::Digest;
 
 /// What `Rollup.epochPublicValues` returns for executed consecutive `witnesses` of `epoch`
@@ -108,6 +109,7 @@ impl EpochStatementFromL1 for EpochStatement {
                         tx_commitment: digest("tx commitment", &h.txCommitment)?,
                         state_root: digest("state root", &h.stateRoot)?,
                         archive: digest("archive", &h.archive)?,
+                        data: DataEvaluation(digest("data evaluation", &h.dataEvaluation)?),
                     })
                 })
                 .collect::<Result<_, ProofError>>()?,

@@ -237,5 +237,6 @@ pub fn to_verifier_header(h: &Rollup::CheckpointHeader) -> CheckpointHeader {
         depositStart: h.depositStart,
         depositCount: h.depositCount,
         blockCount: h.blockCount,
+        dataEvaluation: h.dataEvaluation,
     }
 }

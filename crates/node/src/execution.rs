@@ -90,6 +90,11 @@ pub fn execute<S: VersionedStore>(
             execution.tx_commitment.to_b256(),
             checkpoint.tx_commitment,
         ),
+        (
+            "data evaluation",
+            execution.data.0.to_b256(),
+            checkpoint.data_evaluation,
+        ),
     ]
     .into_iter()
     .filter(|(_, ours, posted)| ours != posted)

@@ -104,6 +104,7 @@ fn header_of(c: &vouch_archiver::ArchivedCheckpoint) -> Rollup::CheckpointHeader
         depositStart: c.deposit_start,
         depositCount: c.deposit_count,
         blockCount: c.block_count,
+        dataEvaluation: c.data_evaluation,
     }
 }
 

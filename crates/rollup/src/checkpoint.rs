@@ -30,6 +30,8 @@
 //! 16 bits of the timestamp). A checkpoint's archive is the archive after its last block.
 
 use crate::account::AccountIndex;
+use crate::data::DataEvaluation;
+use alloy::primitives::keccak256;
 use crate::hash::{
     DIGEST_ELEMS, Digest, F, RATE, WIDTH, compress, domain, hash_fields, limbs16, permutation,
 };
@@ -352,6 +354,8 @@ pub struct SealedCheckpoint {
     pub state_root: Digest,
     /// Archive after it.
     pub archive: Digest,
+    /// The posted calldata's evaluation `(z, P(z))` ([`crate::data`]).
+    pub data: DataEvaluation,
 }
 
 impl SealedCheckpoint {
@@ -367,6 +371,7 @@ impl SealedCheckpoint {
             tx_commitment: execution.tx_commitment,
             state_root: execution.state_root,
             archive: execution.archive,
+            data: execution.data,
         }
     }
 
@@ -386,11 +391,14 @@ impl SealedCheckpoint {
         ]
     }
 
-    /// `compress(compress(tx_commitment, state_root), compress(archive, meta))`.
+    /// `compress(compress(compress(tx_commitment, state_root), compress(archive, meta)), data)`.
     pub fn digest(&self) -> Digest {
         compress(
-            &compress(&self.tx_commitment, &self.state_root),
-            &compress(&self.archive, &Digest(self.meta())),
+            &compress(
+                &compress(&self.tx_commitment, &self.state_root),
+                &compress(&self.archive, &Digest(self.meta())),
+            ),
+            &self.data.0,
         )
     }
 }
@@ -506,6 +514,9 @@ pub struct CheckpointExecution {
     pub witnesses: Vec<StepWitness>,
     /// Deposits consumed.
     pub deposit_count: u64,
+    /// The calldata's evaluation (of `body.encode()`, which is the posted calldata byte for
+    /// byte whenever it decodes).
+    pub data: DataEvaluation,
 }
 
 /// Executes `body` on `state`. `deposits` must be the queue entries starting at
@@ -585,14 +596,16 @@ pub fn execute_checkpoint<S: VersionedStore>(
         header.archive = archive;
         blocks.push(header);
     }
+    let tx_commitment = body.tx_commitment(ctx, deposits);
     Ok(CheckpointExecution {
         pre_state_root,
         state_root: state.root()?,
         archive,
-        tx_commitment: body.tx_commitment(ctx, deposits),
+        tx_commitment,
         blocks,
         witnesses,
         deposit_count: needed,
+        data: DataEvaluation::of(&keccak256(body.encode()), &tx_commitment, body),
     })
 }
 
@@ -752,6 +765,31 @@ mod tests {
         #[test]
         fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = CheckpointBody::decode(&bytes);
+        }
+
+        /// Any bytes that decode re-encode to themselves, so the node's evaluation of
+        /// `keccak256(body.encode())` is the one the contract made of the posted bytes.
+        #[test]
+        fn decodable_bytes_reencode_exactly(
+            tx_bytes in proptest::collection::vec(any::<u8>(), TRANSFER_BYTES * 2),
+            fee in any::<u32>(),
+            deposits in any::<u16>(),
+        ) {
+            let mut bytes = vec![CALLDATA_VERSION];
+            bytes.extend_from_slice(&fee.to_be_bytes());
+            bytes.extend_from_slice(&1u16.to_be_bytes());
+            bytes.extend_from_slice(&deposits.to_be_bytes());
+            bytes.extend_from_slice(&2u16.to_be_bytes());
+            let mut tx_bytes = tx_bytes;
+            for tx in tx_bytes.chunks_exact_mut(TRANSFER_BYTES) {
+                // Mostly valid nonces and parities, so most cases decode.
+                tx[24] &= 0x3f;
+                tx[92] &= 1;
+            }
+            bytes.extend_from_slice(&tx_bytes);
+            if let Ok(body) = CheckpointBody::decode(&bytes) {
+                prop_assert_eq!(body.encode(), bytes);
+            }
         }
 
         #[test]

@@ -10,12 +10,14 @@
 //! * **State transition** ([`stf`]): applies blocks, enforces every rule, and returns per
 //!   transaction the witness a circuit needs (leaves and sibling paths before/after).
 //! * **Checkpoints** ([`checkpoint`]): the `propose` calldata format, L2 block headers, the
-//!   archive chain and the transaction commitment.
+//!   archive chain and the transaction commitment; [`data`] binds the posted calldata to the
+//!   records a proof absorbs.
 //!
 //! Amounts are whole gwei (`u64`), as on the `Rollup` contract's deposit queue.
 
 pub mod account;
 pub mod checkpoint;
+pub mod data;
 pub mod genesis;
 pub mod hash;
 pub mod state;

@@ -25,6 +25,7 @@ fn cp(n: u64, slot: u64, tag: u8) -> RollupEvent {
         deposit_start: 0,
         deposit_count: 0,
         block_count: 1,
+        data_evaluation: B256::ZERO,
         tx_data: Bytes::new(),
         l1_block: 0,
         l1_block_hash: B256::ZERO,

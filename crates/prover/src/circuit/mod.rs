@@ -85,6 +85,7 @@ use p3_poseidon2::GenericPoseidon2LinearLayers;
 use p3_poseidon2_air::Poseidon2Cols;
 use vouch_rollup::account::LEAF_TAG;
 use vouch_rollup::checkpoint::record_tag;
+use vouch_rollup::data::{DATA_COEFFS, DATA_DEGREE};
 use vouch_rollup::hash::domain;
 
 /// Poseidon2 columns of one permutation (width 16, x³ S-box, 4+4 full and 20 partial rounds).
@@ -150,10 +151,12 @@ pub mod kind {
     pub const PAD: usize = 11;
     /// Deposit accumulator step (follows each deposit record).
     pub const DACC: usize = 12;
-    /// Checkpoint digest into the checkpoint chain (follows each seal).
+    /// Checkpoint digest into the checkpoint chain (follows each data row).
     pub const CHAIN: usize = 13;
+    /// The seal's digest joined with the data evaluation (follows each seal).
+    pub const DATA: usize = 14;
     /// Number of kinds.
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 }
 
 /// The columns of one row.
@@ -238,7 +241,18 @@ pub struct Cols<T> {
     pub idx_lo: T,
     /// Account index, high 16 bits.
     pub idx_hi: T,
+    /// Powers `z¹..z⁷` of the checkpoint's data point (see [`vouch_rollup::data`]), each as
+    /// four coordinates of `F⁴`.
+    pub dz: [[T; DATA_DEGREE]; DATA_CHUNK],
+    /// The data polynomial after the first half of the current record's coefficients.
+    pub dmid: [T; DATA_DEGREE],
+    /// The data polynomial over the records absorbed so far.
+    pub dv: [T; DATA_DEGREE],
 }
+
+/// Coefficients per half record of the data polynomial: a record's 14 coefficients are
+/// absorbed in two Horner steps of seven, so the columns hold `z¹..z⁷` and one midpoint.
+pub const DATA_CHUNK: usize = DATA_COEFFS / 2;
 
 /// Trace width.
 pub const WIDTH: usize = size_of::<Cols<u8>>();
@@ -324,6 +338,28 @@ fn eval_perm<AB: AirBuilder<F = Val>>(builder: &mut AB, p: &PermCols<AB::Var>) {
 fn c<AB: AirBuilder>(v: u32) -> AB::Expr {
     AB::Expr::from_u32(v)
 }
+
+/// A product in `F⁴ = F[X]/(X⁴ − 3)` (the data evaluation's field), coordinates low first.
+fn ext_mul<AB: AirBuilder>(
+    a: &[AB::Expr; DATA_DEGREE],
+    b: &[AB::Expr; DATA_DEGREE],
+) -> [AB::Expr; DATA_DEGREE] {
+    let mut out: [AB::Expr; DATA_DEGREE] = core::array::from_fn(|_| AB::Expr::ZERO);
+    for i in 0..DATA_DEGREE {
+        for j in 0..DATA_DEGREE {
+            let p = a[i].clone() * b[j].clone();
+            if i + j < DATA_DEGREE {
+                out[i + j] += p;
+            } else {
+                out[i + j - DATA_DEGREE] += p * c::<AB>(DATA_W);
+            }
+        }
+    }
+    out
+}
+
+/// `X⁴ = 3` in the data evaluation's field (KoalaBear's quartic binomial extension).
+const DATA_W: u32 = 3;
 
 impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
     fn eval(&self, builder: &mut AB) {
@@ -415,7 +451,8 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             t.assert_eq(k(n, kind::LDEP), dacc_k.clone());
             t.assert_eq(k(n, kind::BLOCK), ablk.clone());
             t.assert_zero(k(n, kind::SEAL) * (AB::Expr::ONE - block.clone()));
-            t.assert_eq(k(n, kind::CHAIN), seal.clone());
+            t.assert_eq(k(n, kind::DATA), seal.clone());
+            t.assert_eq(k(n, kind::CHAIN), k(l, kind::DATA));
             t.assert_zero(k(n, kind::PAD) * (AB::Expr::ONE - chain_k.clone() - k(l, kind::PAD)));
             t.assert_zero(k(l, kind::PAD) * (AB::Expr::ONE - k(n, kind::PAD)));
             t.assert_zero(k(n, kind::HDR) * (AB::Expr::ONE - chain_k.clone()));
@@ -683,6 +720,66 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             t.assert_zero(not_hdr * (x(n.nt) - keep * x(l.nt) - k(n, kind::ATX)));
         }
 
+        // ---- data polynomial ---------------------------------------------------------------
+        // `dz` holds z¹..z⁷ (each power the previous times z), constant within a checkpoint;
+        // each header, transfer and block record extends `dv` by its 14 coefficients in two
+        // Horner steps of seven through `dmid` (see `vouch_rollup::data`).
+        {
+            let e = |v: &[AB::Var; DATA_DEGREE]| -> [AB::Expr; DATA_DEGREE] { v.map(Into::into) };
+            let pow = |r: &Cols<AB::Var>, j: usize| -> [AB::Expr; DATA_DEGREE] {
+                if j == 0 {
+                    core::array::from_fn(|c| if c == 0 { AB::Expr::ONE } else { AB::Expr::ZERO })
+                } else {
+                    e(&r.dz[j - 1])
+                }
+            };
+            // Σ op[first + i]·z^(DATA_CHUNK - 1 - i) over the given positions.
+            let terms = |r: &Cols<AB::Var>, first: usize, count: usize| {
+                let mut acc: [AB::Expr; DATA_DEGREE] = core::array::from_fn(|_| AB::Expr::ZERO);
+                for i in 0..count {
+                    let p = pow(r, DATA_CHUNK - 1 - i);
+                    for c in 0..DATA_DEGREE {
+                        acc[c] += x(r.op[first + i]) * p[c].clone();
+                    }
+                }
+                acc
+            };
+            let z7 = |r: &Cols<AB::Var>| e(&r.dz[DATA_CHUNK - 1]);
+            for j in 1..DATA_CHUNK {
+                let p = ext_mul::<AB>(&e(&l.dz[j - 1]), &e(&l.dz[0]));
+                for c in 0..DATA_DEGREE {
+                    builder.assert_eq(x(l.dz[j][c]), p[c].clone());
+                }
+            }
+            // Header: `[1, fee_lo, fee_hi, 0…]` from zero.
+            let head = terms(l, 0, 3);
+            let mid_z7 = ext_mul::<AB>(&e(&l.dmid), &z7(l));
+            let tail = terms(l, DATA_CHUNK, DATA_CHUNK);
+            let record = atx.clone() + ablk.clone();
+            for c in 0..DATA_DEGREE {
+                builder.assert_zero(hdr.clone() * (x(l.dmid[c]) - head[c].clone()));
+                builder.assert_zero(hdr.clone() * (x(l.dv[c]) - mid_z7[c].clone()));
+                builder.assert_zero(
+                    record.clone() * (x(l.dv[c]) - mid_z7[c].clone() - tail[c].clone()),
+                );
+            }
+            let n_hdr = k(n, kind::HDR);
+            let n_record = k(n, kind::ATX) + k(n, kind::ABLK);
+            let carried = ext_mul::<AB>(&e(&l.dv), &z7(n));
+            let first_half = terms(n, 0, DATA_CHUNK);
+            let mut t = builder.when_transition();
+            for c in 0..DATA_DEGREE {
+                t.assert_zero((AB::Expr::ONE - n_hdr.clone()) * (x(n.dz[0][c]) - x(l.dz[0][c])));
+                t.assert_zero(
+                    n_record.clone()
+                        * (x(n.dmid[c]) - carried[c].clone() - first_half[c].clone()),
+                );
+                t.assert_zero(
+                    (AB::Expr::ONE - n_hdr.clone() - n_record.clone()) * (x(n.dv[c]) - x(l.dv[c])),
+                );
+            }
+        }
+
         // ---- block rows: archive -----------------------------------------------------------
         let meta = [
             x(l.bnum),
@@ -716,9 +813,15 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
         for (i, m) in seal_meta.into_iter().enumerate() {
             builder.assert_zero(seal.clone() * (x(b_in[8 + i]) - m));
         }
-        // The chain row: `a` joins the seal's two digests, `b` extends the chain with it.
+        // The data row: `a` joins the seal's two digests, `b` hashes them with the data
+        // evaluation `(z, P(z))`; the chain row's `b` extends the chain with that.
+        let data_k = k(l, kind::DATA);
         for i in 0..8 {
-            builder.assert_zero(chain_k.clone() * (x(b_in[8 + i]) - x(a_out[i])));
+            builder.assert_zero(data_k.clone() * (x(b_in[i]) - x(a_out[i])));
+        }
+        for j in 0..DATA_DEGREE {
+            builder.assert_zero(data_k.clone() * (x(b_in[8 + j]) - x(l.dz[0][j])));
+            builder.assert_zero(data_k.clone() * (x(b_in[8 + DATA_DEGREE + j]) - x(l.dv[j])));
         }
         // The deposit accumulator row: `a` hashes the deposit record, `b` extends the
         // accumulator with it.
@@ -729,17 +832,22 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             builder.assert_zero(dacc_k.clone() * (x(b_in[8 + i]) - x(a_out[i])));
         }
         {
-            let (n_block, n_chain, n_dacc) =
-                (k(n, kind::BLOCK), k(n, kind::CHAIN), k(n, kind::DACC));
+            let (n_block, n_chain, n_dacc, n_data) = (
+                k(n, kind::BLOCK),
+                k(n, kind::CHAIN),
+                k(n, kind::DACC),
+                k(n, kind::DATA),
+            );
             let mut t = builder.when_transition();
             for i in 0..8 {
                 t.assert_zero(n_block.clone() * (x(nb_in[i]) - x(l.arch[i])));
                 t.assert_zero(
                     x(n.arch[i]) - x(l.arch[i]) - n_block.clone() * (x(nb_out[i]) - x(l.arch[i])),
                 );
-                t.assert_zero(n_chain.clone() * (x(na_in[i]) - x(a_out[i])));
-                t.assert_zero(n_chain.clone() * (x(na_in[8 + i]) - x(b_out[i])));
+                t.assert_zero(n_data.clone() * (x(na_in[i]) - x(a_out[i])));
+                t.assert_zero(n_data.clone() * (x(na_in[8 + i]) - x(b_out[i])));
                 t.assert_zero(n_chain.clone() * (x(nb_in[i]) - x(l.chain[i])));
+                t.assert_zero(n_chain.clone() * (x(nb_in[8 + i]) - x(b_out[i])));
                 t.assert_zero(
                     x(n.chain[i])
                         - x(l.chain[i])

@@ -153,6 +153,7 @@ impl Raw {
                 blocks: vec![block],
                 witnesses,
                 deposit_count: deposits.len() as u64,
+                data: Default::default(),
             },
             deposits,
         }

@@ -2,12 +2,14 @@
 //!
 //! [`TransitionAir`]: super::TransitionAir
 
-use super::{Cols, LANES, NUM_PUBLIC_VALUES, PermCols, WIDTH, cols_mut, kind, perm_out, pv};
+use super::{
+    Cols, DATA_CHUNK, LANES, NUM_PUBLIC_VALUES, PermCols, WIDTH, cols_mut, kind, perm_out, pv,
+};
 use crate::config::Val;
 use crate::raw::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, SBOX_DEGREE, WIDTH as POSEIDON2_WIDTH};
 use alloy::primitives::Address;
 use core::mem::MaybeUninit;
-use p3_field::{Field, PrimeCharacteristicRing};
+use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing};
 use p3_koala_bear::GenericPoseidon2LinearLayersKoalaBear;
 use p3_matrix::dense::RowMajorMatrix;
 use p3_poseidon2_air::generate_trace_rows_for_perm;
@@ -16,6 +18,7 @@ use vouch_rollup::checkpoint::{
     CheckpointBody, CheckpointContext, CheckpointExecution, RecordSponge, StepWitness,
     accumulate_deposit, block_record, deposit_record, header_record, transfer_record,
 };
+use vouch_rollup::data::{DATA_DEGREE, DataField, record_coefficients};
 use vouch_rollup::hash::{Digest, limbs16};
 use vouch_rollup::state::{MerklePath, TREE_DEPTH};
 use vouch_rollup::tx::Deposit;
@@ -97,6 +100,24 @@ struct Regs {
     pend_fee: bool,
     idx: u32,
     tgt: [u32; 2 * LANES],
+    /// The data point's powers z¹..z⁷.
+    dz: [DataField; DATA_CHUNK],
+    dmid: DataField,
+    dv: DataField,
+}
+
+fn coords(v: DataField) -> [Val; DATA_DEGREE] {
+    v.as_basis_coefficients_slice()
+        .try_into()
+        .expect("4 coordinates")
+}
+
+/// `Σ c[i]·z^(DATA_CHUNK - 1 - i)` for the given powers `z¹..z⁷`.
+fn chunk_terms(dz: &[DataField; DATA_CHUNK], c: &[Val]) -> DataField {
+    c.iter().enumerate().fold(DataField::ZERO, |acc, (i, ci)| {
+        let e = DATA_CHUNK - 1 - i;
+        acc + if e == 0 { DataField::ONE } else { dz[e - 1] } * *ci
+    })
 }
 
 /// Extra witness columns of a leaf row.
@@ -203,6 +224,19 @@ impl Builder {
         row.idx_lo = Val::from_u32(r.idx & 0xffff);
         row.idx_hi = Val::from_u32(r.idx >> 16);
         row.tgt = r.tgt.map(Val::from_u32);
+        row.dz = r.dz.map(coords);
+        row.dmid = coords(r.dmid);
+        row.dv = coords(r.dv);
+    }
+
+    /// Starts a checkpoint's data polynomial at `point`.
+    fn data_point(&mut self, point: &[Val; DATA_DEGREE]) {
+        let z = DataField::from_basis_coefficients_fn(|i| point[i]);
+        let mut power = DataField::ONE;
+        for p in self.regs.dz.iter_mut() {
+            power *= z;
+            *p = power;
+        }
     }
 
     fn absorb(&mut self, k: usize, record: [Val; 16]) {
@@ -220,6 +254,13 @@ impl Builder {
             |_, regs, _, b_out| {
                 regs.sp = *b_out;
                 regs.op = record;
+                if k != kind::ADEP {
+                    let c = record_coefficients(&record);
+                    let z7 = regs.dz[DATA_CHUNK - 1];
+                    let before = if k == kind::HDR { DataField::ZERO } else { regs.dv };
+                    regs.dmid = before * z7 + chunk_terms(&regs.dz, &c[..DATA_CHUNK]);
+                    regs.dv = regs.dmid * z7 + chunk_terms(&regs.dz, &c[DATA_CHUNK..]);
+                }
                 match k {
                     kind::HDR => {
                         regs.hdr.copy_from_slice(&record[1..9]);
@@ -375,8 +416,9 @@ impl Builder {
         );
     }
 
-    /// The seal row (`compress(tx_commitment, root)`, `compress(archive, header fields)`)
-    /// and the chain row that joins them and extends the checkpoint chain.
+    /// The seal row (`compress(tx_commitment, root)`, `compress(archive, header fields)`),
+    /// the data row that joins them and hashes in `(z, P(z))`, and the chain row that extends
+    /// the checkpoint chain with the result.
     fn seal(&mut self) {
         let r = &self.regs;
         let (sp, root, arch) = (digest8(&r.sp), r.root, r.arch);
@@ -397,11 +439,21 @@ impl Builder {
             |_| split(&arch, &meta),
             |_, _, a_out, b_out| joined = split(&digest8(a_out), &digest8(b_out)),
         );
+        let mut data = [Val::ZERO; 8];
+        data[..DATA_DEGREE].copy_from_slice(&coords(self.regs.dz[0]));
+        data[DATA_DEGREE..].copy_from_slice(&coords(self.regs.dv));
+        let mut digest = [Val::ZERO; 8];
+        self.row(
+            kind::DATA,
+            joined,
+            |a_out| split(&digest8(a_out), &data),
+            |_, _, _, b_out| digest = digest8(b_out),
+        );
         let chain = self.regs.chain;
         self.row(
             kind::CHAIN,
-            joined,
-            |a_out| split(&chain, &digest8(a_out)),
+            [Val::ZERO; 16],
+            |_| split(&chain, &digest),
             |_, regs, _, b_out| regs.chain = digest8(b_out),
         );
     }
@@ -441,7 +493,7 @@ pub fn generate_trace(
     let first = checkpoints.first().ok_or(TraceError::Empty)?;
     let rows_hint: usize = checkpoints
         .iter()
-        .map(|c| 3 + 35 * c.body.blocks.len() + 35 * c.deposits.len() + 67 * c.body.tx_count())
+        .map(|c| 4 + 35 * c.body.blocks.len() + 35 * c.deposits.len() + 67 * c.body.tx_count())
         .sum();
     let mut b = Builder {
         values: Vec::with_capacity(rows_hint.next_power_of_two() * WIDTH),
@@ -466,6 +518,7 @@ pub fn generate_trace(
         {
             return Err(TraceError::Discontinuous { checkpoint: number });
         }
+        b.data_point(&cp.execution.data.point());
         b.absorb(kind::HDR, header_record(&cp.ctx, cp.body.fee_account));
         let mut steps = cp.execution.witnesses.iter();
         let mut deposits = cp.deposits.iter();
