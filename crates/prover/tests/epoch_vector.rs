@@ -104,7 +104,8 @@ fn render(values: &[u8], fx: &fixture::Fixture) -> String {
         writeln!(s, "                txCommitment: {},", h.txCommitment).unwrap();
         writeln!(s, "                depositStart: {},", h.depositStart).unwrap();
         writeln!(s, "                depositCount: {},", h.depositCount).unwrap();
-        writeln!(s, "                blockCount: {}", h.blockCount).unwrap();
+        writeln!(s, "                blockCount: {},", h.blockCount).unwrap();
+        writeln!(s, "                dataEvaluation: {}", h.dataEvaluation).unwrap();
         writeln!(s, "            }}),").unwrap();
         writeln!(s, "            hex\"{}\"", hex::encode(cp.body.encode())).unwrap();
         writeln!(s, "        );").unwrap();

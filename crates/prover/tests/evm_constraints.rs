@@ -425,6 +425,6 @@ fn generated_fold_matches_plonky3_and_the_checked_in_contracts() {
     check_rendered("test/EpochConstraints.t.sol", "evm_constraints", &rendered);
 }
 
-/// Gas of `fold` on the real vector, measured in the forge test (4 193 778, including the
-/// external call), plus ~10 %.
-const FOLD_GAS_BOUND: u64 = 4_610_000;
+/// Gas of `fold` on the real vector, measured in the forge test (4 886 232, including the
+/// external call; 4 193 778 before the data-evaluation columns), plus ~10 %.
+const FOLD_GAS_BOUND: u64 = 5_380_000;

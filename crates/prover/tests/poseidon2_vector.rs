@@ -37,14 +37,14 @@ use vouch_rollup::hash::{Digest, F, WIDTH, compress, permutation};
 const TEST: &str = "poseidon2_vector";
 const EPOCH: u64 = 1;
 
-/// Measured gas (forge, optimizer 200 runs: permute 28_583, compress 28_469, statement 377_585
-/// for 3 headers and 140_983 for 1, four compressions per header since every header field
-/// enters the statement) plus ~10 %: a regression fails the forge test.
+/// Measured gas (forge, optimizer 200 runs: permute 28_583, compress 28_469, statement 454_176
+/// for 3 headers, five compressions per header since every header field and the data
+/// evaluation enter the statement) plus ~10 %: a regression fails the forge test.
 const PERMUTE_GAS_BOUND: u64 = 31_500;
 const COMPRESS_GAS_BOUND: u64 = 31_500;
 /// `EpochStatement.publicValues` through the harness call, for 3 headers and for 1.
-const STATEMENT_GAS_BOUND: u64 = 415_000;
-const STATEMENT_ONE_GAS_BOUND: u64 = 155_000;
+const STATEMENT_GAS_BOUND: u64 = 500_000;
+const STATEMENT_ONE_GAS_BOUND: u64 = 190_000;
 
 /// Plonky3's internal diagonal `d`, read off its internal linear layer (column i of `1 + diag(d)`
 /// applied to the unit vector `e_i`).
@@ -173,7 +173,7 @@ fn state_sol(state: &[F]) -> String {
 
 fn header_sol(h: &CheckpointHeader) -> String {
     format!(
-        "CheckpointHeader({{number: {}, slot: {}, timestamp: {}, previousArchive: {}, archive: {}, stateRoot: {}, txCommitment: {}, depositStart: {}, depositCount: {}, blockCount: {}}})",
+        "CheckpointHeader({{number: {}, slot: {}, timestamp: {}, previousArchive: {}, archive: {}, stateRoot: {}, txCommitment: {}, depositStart: {}, depositCount: {}, blockCount: {}, dataEvaluation: {}}})",
         h.number,
         h.slot,
         h.timestamp,
@@ -183,7 +183,8 @@ fn header_sol(h: &CheckpointHeader) -> String {
         h.txCommitment,
         h.depositStart,
         h.depositCount,
-        h.blockCount
+        h.blockCount,
+        h.dataEvaluation
     )
 }
 
@@ -298,6 +299,19 @@ fn forgeries(headers: &[CheckpointHeader], values: &EpochPublicValues) -> Vec<Fo
         values: recompute(&hs),
     });
 
+    let mut hs = headers.to_vec();
+    let bad = non_canonical(hs[0].dataEvaluation);
+    hs[0].dataEvaluation = bad;
+    out.push(Forgery {
+        name: "NonCanonicalDataEvaluation",
+        doc: "a limb of a header's data evaluation is not below p (hash recomputed)",
+        edit: format!("h[0].dataEvaluation = {bad};"),
+        revert: format!(
+            "abi.encodeWithSelector(EpochStatement.NonCanonicalDigest.selector, bytes32({bad}))"
+        ),
+        values: recompute(&hs),
+    });
+
     let mut v = values.clone();
     let bad = non_canonical(v.startStateRoot);
     v.startStateRoot = bad;
@@ -336,6 +350,9 @@ fn forged_headers(f: &Forgery, headers: &[CheckpointHeader]) -> Vec<CheckpointHe
             hs[last].number += 1
         }
         "NonCanonicalTxCommitment" => hs[1].txCommitment = non_canonical(hs[1].txCommitment),
+        "NonCanonicalDataEvaluation" => {
+            hs[0].dataEvaluation = non_canonical(hs[0].dataEvaluation)
+        }
         _ => {}
     }
     hs

@@ -8,22 +8,22 @@ pragma solidity ^0.8.28;
 library EpochVerifierParams {
     /// @notice `keccak256` of the seeds for `degreeBits`; zero when unsupported.
     function seedHash(uint256 degreeBits) internal pure returns (bytes32) {
-        if (degreeBits == 6) return 0x97f57147fa5b6fe733fb460a569d2f98fba4c1435b12af8a39620f5c77e7d1ba;
-        if (degreeBits == 7) return 0xc0245892a64072e770b64a826e351c1737057e872b604cc055adc53548073b2e;
-        if (degreeBits == 8) return 0x645b543e03a88efe3a75307ac4082479d686e742709ce469d7fadd678888f20d;
-        if (degreeBits == 9) return 0x5885b29b525a0376fb4c6bac07f9222cec5ca83c2e2a9ec71bea56499d291507;
-        if (degreeBits == 10) return 0x4bbac06cc3b7182da21285322502d01d2ddf8dbae689e54d080126012da045da;
-        if (degreeBits == 11) return 0x38c1374c04121601f282402d9c32d902ee40006b0bc16afb8127f01f15350bed;
-        if (degreeBits == 12) return 0x776e190c61007d1cbbe8bf4b78ebaf28f922381a7b47022fdd8433d12610c831;
-        if (degreeBits == 13) return 0x1a2f133c6ec1ef4201b91ef46394154cccc4ad3cf0ae298569e7b4cc10c31d1f;
-        if (degreeBits == 14) return 0x372578642dd4c3a12e72df4926aa460612492638a43770c0955d08b2c542e430;
-        if (degreeBits == 15) return 0x01ec38a7f80caba500036df310151612f9fef30f7f56606a07bfb538e7075dc3;
-        if (degreeBits == 16) return 0x1a89d91d48124a72d084d06022e8cd96c4aa417a0fc92ebb3740c147273e4cff;
-        if (degreeBits == 17) return 0x0df84e6535b5eab47a0da6c14ebbd1f4ff33ca47de78aa78a31e09c3232d29b4;
-        if (degreeBits == 18) return 0x8269d66d49f69906bbe0fa234cd8c78c0241b396c20bc877acb556c12e148aa0;
-        if (degreeBits == 19) return 0x8a8fde13fd0047a7629190030efe648747c87bf45d937b652101ecedd5cec12c;
-        if (degreeBits == 20) return 0x3eb01effb0659e5375b225f66afbcae57581e7f72ba1bbeaabadd103da501989;
-        if (degreeBits == 21) return 0x34718ddba2dcb8147ee9211d664e5acdc2ed0bed742150ef8fad2102a19291a2;
+        if (degreeBits == 6) return 0x137ea41bf6bdc3829fd65f3d8f94b8b12c9eef143259e0832f8a6b2fbb792f46;
+        if (degreeBits == 7) return 0x06dc138f95d064eb53137ab91a19dfa3fdac48b82e28838239a1c9018b45390c;
+        if (degreeBits == 8) return 0xb6a96d31ede83d9821ac3cab50bf76b54d2fcd981b23afe90bd0b647640b6443;
+        if (degreeBits == 9) return 0x3950a1e4668c6209c1a4606e3533ef1d4df50f65e3769fec397428d2ebc5c817;
+        if (degreeBits == 10) return 0x8a728083a13db7483bf2ef2bef8078219bef398de35070f28c89fdfbcb0aab4d;
+        if (degreeBits == 11) return 0x9023bc409badf972768e2bd2cd8a03eaaedb9ce598b27d7563f96caa7e89e249;
+        if (degreeBits == 12) return 0x0759ed37b9a9cbce7e8655bfd05695ef69896554e1567e0f20c3788850d3d858;
+        if (degreeBits == 13) return 0x22362042f9a37633278b11cdbdf0ebaac43916b9c158689c075c0085462988f1;
+        if (degreeBits == 14) return 0x81cd5e2909abadb2fe68aa0d55c5a41f3066e4c2735a278d81f162a9ea4a570e;
+        if (degreeBits == 15) return 0x1b2111f34dc33e0f88173df288ec58ba4ac2ca1d082e69375a6669b2a4d75bdf;
+        if (degreeBits == 16) return 0x927946544e23076bab95c1eadb6998e89047fd5dccc7ce324f267a48cbf460f8;
+        if (degreeBits == 17) return 0x8c37fdfb72fd38a3911770237f84dab4152f45280a9551466264a250b2f8f637;
+        if (degreeBits == 18) return 0x1ac41d1c2486c85943f08fd3da1139b3ac09c9eddce78db9d856ef994dbb089f;
+        if (degreeBits == 19) return 0xdb9e13575c8d79ba7b88bc3c89dc85ae132fae86f53f534ddf0503dab920b2e7;
+        if (degreeBits == 20) return 0x131467851cd24928daf6bcb7d484d03bc9d26bf51b5383325c4d3fa6ae7dee24;
+        if (degreeBits == 21) return 0x5e23b505541c9615c4a18e0e4cde230f678e1804029c17fd2863d7bf5f478127;
         return bytes32(0);
     }
 }
