@@ -630,3 +630,121 @@ async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
     let verifier = EpochVerifier::new(ev.epoch_verifier, provider.clone());
     assert!(!verifier.isComplete(session.id).call().await.unwrap());
 }
+
+/// A sequencer posts calldata that differs from the records it executed and proves (one
+/// transfer's amount), with the header fields of the real execution. `propose` refuses the
+/// proven records' evaluation for those bytes; with the posted bytes' own evaluation the
+/// checkpoint lands, but no proof of the executed records begins a session for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn posted_tx_data_that_differs_from_the_proven_records_cannot_settle() {
+    use vouch_l1_contracts::bindings::Rollup;
+    use vouch_l1_contracts::deploy::{RollupDeployConfig, VerifierChoice, deploy_rollup};
+    use vouch_l1_contracts::statement::EpochStatementFromL1;
+    use vouch_prover::fixture::{EPOCH_DURATION, GENESIS_TIME, SLOT_DURATION};
+    use vouch_prover::proof::EpochStatement;
+    use vouch_rollup::data::DataEvaluation;
+    use vouch_rollup::hash::Digest;
+    use vouch_testnet::L1Control;
+
+    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
+        .connect_http(anvil.http_url().parse().unwrap());
+    let owner = anvil.dev_address(0);
+    let control = L1Control::new(provider.clone());
+    control.mine_at(GENESIS_TIME).await.unwrap();
+    let fx = build(FixtureSpec {
+        accounts: 4,
+        checkpoints: 1,
+        blocks: 1,
+        transfers_per_block: 2,
+        deposits_per_block: 0,
+        seed: 23,
+        vary: false,
+    });
+    let deployment = deploy_rollup(
+        &provider,
+        &RollupDeployConfig {
+            genesis_time: Some(GENESIS_TIME),
+            slot_duration: SLOT_DURATION,
+            epoch_duration: EPOCH_DURATION,
+            proof_submission_epochs: 1,
+            genesis_archive: fx.genesis.archive.to_b256(),
+            genesis_state_root: fx.genesis.state_root.to_b256(),
+            sequencers: vec![owner],
+            verifier: VerifierChoice::Plonky3,
+        },
+    )
+    .await
+    .expect("deploy");
+    let ev = deployment.epoch_verifier.expect("the Plonky3 verifier");
+    let rollup = Rollup::new(deployment.rollup, provider.clone());
+    let executed = &fx.checkpoints[0];
+    let mut posted = executed.body.clone();
+    posted.blocks[0].txs[0].transfer.amount += 1;
+    let posted: Bytes = posted.encode().into();
+    let mut header = l1_header(executed);
+    // Checked with a call in the checkpoint's slot (nothing reverted is sent).
+    control.mine_at(header.timestamp).await.unwrap();
+    let refused = rollup
+        .propose(header.clone(), posted.clone())
+        .call()
+        .await
+        .err()
+        .expect("the executed records' evaluation for other bytes");
+    assert!(
+        refused.to_string().contains(&alloy::hex::encode(
+            <Rollup::WrongDataEvaluation as alloy::sol_types::SolError>::SELECTOR
+        )),
+        "{refused}"
+    );
+    header.dataEvaluation = rollup
+        .dataEvaluation(header.clone(), posted.clone())
+        .call()
+        .await
+        .expect("the posted bytes decode");
+    control
+        .set_next_block_timestamp(header.timestamp + 1)
+        .await
+        .unwrap();
+    let receipt = rollup
+        .propose(header.clone(), posted)
+        .send()
+        .await
+        .expect("propose")
+        .with_timeout(Some(Duration::from_secs(60)))
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "the posted bytes' own evaluation lands");
+
+    let epoch = header.slot / EPOCH_DURATION;
+    let values = rollup
+        .epochPublicValues(epoch, header.number, header.number, owner)
+        .call()
+        .await
+        .expect("the rollup's statement");
+    // The prover executes the records and evaluates them at L1's point.
+    let mut witnesses = fx.checkpoints.clone();
+    witnesses[0].execution.data =
+        DataEvaluation(Digest::from_b256(&header.dataEvaluation).unwrap());
+    let (proof, pv) = prove_trace(&evm_config(), &witnesses, &owner).expect("prove");
+    let verifier = EpochVerifier::new(ev.epoch_verifier, provider.clone());
+    let cd = calldata::encode(&proof, &pv, keccak256(&values), DEFAULT_BATCH_BYTES).unwrap();
+    let begun = verifier
+        .begin(
+            values.clone(),
+            vec![to_verifier_header(&header)],
+            cd.proof.clone().into(),
+        )
+        .call()
+        .await;
+    assert!(begun.is_err(), "a proof of other records began a session");
+    let decoded =
+        vouch_l1_contracts::epoch::EpochPublicValues::abi_decode(&values).expect("values");
+    let l1 = EpochStatement::from_l1(&decoded, &[header]).expect("L1's statement");
+    assert!(
+        verify_trace(&evm_config(), &proof, &l1.public_values().unwrap()).is_err(),
+        "Rust accepts a proof of other records"
+    );
+}

@@ -43,7 +43,7 @@ contract EpochVerifier is IVerifier {
     uint256 internal constant INV2 = 1065353217;
     uint256 internal constant INV3 = 710235478;
 
-    uint256 internal constant WIDTH = 494;
+    uint256 internal constant WIDTH = 531;
     /// Trace values at ζ and ζω.
     uint256 internal constant TRACE_OPENED = 2 * WIDTH;
     uint256 internal constant NUM_PV = 66; // EpochStatement.NUM_PUBLIC_VALUES

@@ -350,9 +350,7 @@ fn forged_headers(f: &Forgery, headers: &[CheckpointHeader]) -> Vec<CheckpointHe
             hs[last].number += 1
         }
         "NonCanonicalTxCommitment" => hs[1].txCommitment = non_canonical(hs[1].txCommitment),
-        "NonCanonicalDataEvaluation" => {
-            hs[0].dataEvaluation = non_canonical(hs[0].dataEvaluation)
-        }
+        "NonCanonicalDataEvaluation" => hs[0].dataEvaluation = non_canonical(hs[0].dataEvaluation),
         _ => {}
     }
     hs

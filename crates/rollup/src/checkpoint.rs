@@ -31,7 +31,6 @@
 
 use crate::account::AccountIndex;
 use crate::data::DataEvaluation;
-use alloy::primitives::keccak256;
 use crate::hash::{
     DIGEST_ELEMS, Digest, F, RATE, WIDTH, compress, domain, hash_fields, limbs16, permutation,
 };
@@ -40,6 +39,7 @@ use crate::stf::{
     CreditWitness, StfError, TransferWitness, apply_deposit, apply_transfer, credit_fees,
 };
 use crate::tx::{Deposit, SignedTransfer, TRANSFER_BYTES, Transfer, TxDecodeError};
+use alloy::primitives::keccak256;
 use p3_field::PrimeCharacteristicRing;
 use p3_symmetric::Permutation;
 use serde::{Deserialize, Serialize};

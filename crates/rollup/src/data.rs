@@ -30,9 +30,9 @@
 //! `(z, P(z))`; the circuit evaluates the records it absorbs and hashes `(z, P(z))` into the
 //! checkpoint's seal ([`crate::checkpoint::SealedCheckpoint::digest`]).
 
+use crate::account::AccountIndex;
 use crate::checkpoint::{CheckpointBody, Record, block_record, record_tag, transfer_record};
 use crate::hash::{DIGEST_ELEMS, Digest, F, limbs16};
-use crate::account::AccountIndex;
 use alloy::primitives::{B256, keccak256};
 use p3_field::extension::BinomialExtensionField;
 use p3_field::{BasedVectorSpace, PrimeCharacteristicRing};
@@ -132,10 +132,8 @@ impl CheckpointBody {
                 .txs
                 .iter()
                 .map(|tx| record_coefficients(&transfer_record(&tx.transfer)));
-            let close = record_coefficients(&block_record(
-                block.deposit_count,
-                block.txs.len() as u16,
-            ));
+            let close =
+                record_coefficients(&block_record(block.deposit_count, block.txs.len() as u16));
             transfers.chain(core::iter::once(close))
         });
         core::iter::once(header).chain(blocks).flatten()
@@ -238,10 +236,7 @@ mod tests {
         }
         // The point depends on both the data and the commitment.
         let other_commitment = Digest([F::from_u32(8); DIGEST_ELEMS]);
-        assert_ne!(
-            data_point(&hash, &other_commitment),
-            honest.point()
-        );
+        assert_ne!(data_point(&hash, &other_commitment), honest.point());
         assert_ne!(data_point(&B256::ZERO, &commitment), honest.point());
     }
 }

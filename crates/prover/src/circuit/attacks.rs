@@ -274,3 +274,67 @@ fn a_deposit_after_a_transfer_in_its_block_is_rejected_at_the_deposit_row() {
         "exactly the deposit row breaks a rule"
     );
 }
+
+/// The sequencer posts calldata that differs from the records it proves (one transfer's
+/// amount raised by one): the contract evaluates the posted bytes at the point drawn from
+/// them and the tx commitment, the circuit evaluates the records it absorbs at that point.
+#[test]
+fn posted_tx_data_must_be_the_proven_records() {
+    use super::{cols_mut, fill_perm};
+    use p3_matrix::dense::RowMajorMatrix;
+    use vouch_rollup::data::DataEvaluation;
+    let first = honest()[0].clone();
+    let mut posted = first.body.clone();
+    posted.blocks[0].txs[0].transfer.amount += 1;
+    let on_l1 = DataEvaluation::of(
+        &alloy::primitives::keccak256(posted.encode()),
+        &first.execution.tx_commitment,
+        &posted,
+    );
+    let mut l1 = l1_of_first();
+    l1.checkpoints[0].data = on_l1;
+    // The prover evaluates its records at L1's point.
+    let mut ws = vec![first];
+    ws[0].execution.data = on_l1;
+    consistent(&ws);
+    assert!(!accepted(&ws, &l1), "a proof of other records was accepted");
+    assert!(
+        !forced(&ws, &l1),
+        "a trace of other records met L1's values"
+    );
+
+    // The malicious trace: the value register forced to the posted evaluation from the last
+    // record on, the data and chain rows re-hashed with it. Only that record's row fails.
+    let (mut trace, _) = generate_trace(&ws, &PROVER).unwrap();
+    let last_record = *kind_rows(&trace, kind::ABLK).last().expect("a block");
+    let (data_row, chain_row) = (
+        kind_rows(&trace, kind::DATA)[0],
+        kind_rows(&trace, kind::CHAIN)[0],
+    );
+    fn row(trace: &mut RowMajorMatrix<Val>, r: usize) -> &mut super::Cols<Val> {
+        let width = trace.width();
+        cols_mut(&mut trace.values[r * width..][..width])
+    }
+    let height = trace.height();
+    for r in last_record..height {
+        row(&mut trace, r).dv = on_l1.value();
+    }
+    let data = row(&mut trace, data_row);
+    let mut input = data.b.inputs;
+    input[12..].copy_from_slice(&on_l1.value());
+    let digest = fill_perm(&mut data.b, input);
+    let before = row(&mut trace, chain_row - 1).chain;
+    let chain = row(&mut trace, chain_row);
+    let mut input = chain.b.inputs;
+    input[..8].copy_from_slice(&before);
+    input[8..].copy_from_slice(&digest[..8]);
+    let chained = fill_perm(&mut chain.b, input);
+    for r in chain_row..height {
+        row(&mut trace, r).chain.copy_from_slice(&chained[..8]);
+    }
+    assert_eq!(
+        failing_rows_in(&trace, &l1.public_values().unwrap()),
+        vec![last_record],
+        "exactly the record row whose evaluation was forced fails"
+    );
+}

@@ -728,7 +728,13 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             let e = |v: &[AB::Var; DATA_DEGREE]| -> [AB::Expr; DATA_DEGREE] { v.map(Into::into) };
             let pow = |r: &Cols<AB::Var>, j: usize| -> [AB::Expr; DATA_DEGREE] {
                 if j == 0 {
-                    core::array::from_fn(|c| if c == 0 { AB::Expr::ONE } else { AB::Expr::ZERO })
+                    core::array::from_fn(|c| {
+                        if c == 0 {
+                            AB::Expr::ONE
+                        } else {
+                            AB::Expr::ZERO
+                        }
+                    })
                 } else {
                     e(&r.dz[j - 1])
                 }
@@ -771,8 +777,7 @@ impl<AB: AirBuilder<F = Val>> Air<AB> for TransitionAir {
             for c in 0..DATA_DEGREE {
                 t.assert_zero((AB::Expr::ONE - n_hdr.clone()) * (x(n.dz[0][c]) - x(l.dz[0][c])));
                 t.assert_zero(
-                    n_record.clone()
-                        * (x(n.dmid[c]) - carried[c].clone() - first_half[c].clone()),
+                    n_record.clone() * (x(n.dmid[c]) - carried[c].clone() - first_half[c].clone()),
                 );
                 t.assert_zero(
                     (AB::Expr::ONE - n_hdr.clone() - n_record.clone()) * (x(n.dv[c]) - x(l.dv[c])),

@@ -257,7 +257,11 @@ impl Builder {
                 if k != kind::ADEP {
                     let c = record_coefficients(&record);
                     let z7 = regs.dz[DATA_CHUNK - 1];
-                    let before = if k == kind::HDR { DataField::ZERO } else { regs.dv };
+                    let before = if k == kind::HDR {
+                        DataField::ZERO
+                    } else {
+                        regs.dv
+                    };
                     regs.dmid = before * z7 + chunk_terms(&regs.dz, &c[..DATA_CHUNK]);
                     regs.dv = regs.dmid * z7 + chunk_terms(&regs.dz, &c[DATA_CHUNK..]);
                 }
