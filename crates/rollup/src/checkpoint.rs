@@ -21,7 +21,8 @@
 //! fixed-size, so the record sequence is recoverable from its preimage. It commits to the
 //! transfers, the deposits' contents and the checkpoint's place (number, slot, timestamp, first
 //! block, deposit cursor). It is Poseidon2 so the circuit absorbs one record per trace row;
-//! the contract stores it as posted next to `keccak256(txData)`.
+//! the contract cannot afford to recompute it, so the posted calldata is bound to the records
+//! by the data evaluation the header carries ([`crate::data`]).
 //!
 //! **Archive**: `archive₀ = hash_fields(GENESIS_ARCHIVE, genesis state root)`, and every block
 //! extends it: `archive = compress(archive_prev, block_hash)` with

@@ -12,7 +12,8 @@
 //! | `BLOCK` | `compress(state_root, meta)` | `archive' = compress(archive, ·)` |
 //! | `DACC` | `compress(deposit record)` | `dacc' = compress(dacc, ·)` |
 //! | `SEAL` | `compress(tx_commitment, state_root)` | `compress(archive, header fields)` |
-//! | `CHAIN` | `compress(seal.a, seal.b)` | `chain' = compress(chain, ·)` |
+//! | `DATA` | `compress(seal.a, seal.b)` | `compress(·, (z, P(z)))`, the seal's digest |
+//! | `CHAIN` | unconstrained | `chain' = compress(chain, data.b)` |
 //! | `PAD` | unconstrained permutation | unconstrained permutation |
 //!
 //! A leaf update is a leaf row and 32 path rows: the old and the new path share each level's
@@ -22,7 +23,7 @@
 //! every amount and fee limb and the per-block fee accumulator are below 2^16, so limb
 //! arithmetic with carries is exact integer arithmetic (no wrap-around in the field).
 //!
-//! A checkpoint is `HDR (block)+ SEAL CHAIN` where a block is
+//! A checkpoint is `HDR (block)+ SEAL DATA CHAIN` where a block is
 //! `(ADEP DACC LDEP·PATH³²)* (ATX LSEND·PATH³² LRECV·PATH³²)* [LFEE·PATH³²] ABLK BLOCK`,
 //! enforced by transition constraints (a deposit row after a transfer of its block is refused:
 //! the block's transfer counter must be zero on it); an epoch trace is several checkpoints back
@@ -38,10 +39,14 @@
 //! checkpoint's seal hashes its tx commitment, state root, archive and L1 header fields
 //! (number, slot, timestamp, deposit range, block count; computed from the header record and
 //! the counters) into the checkpoint chain ([`vouch_rollup::checkpoint::SealedCheckpoint`]),
-//! which the contract recomputes from the headers it stored. The prover's address is a public
-//! value: absorbed into the Fiat–Shamir transcript, it makes a copied proof worthless to
-//! anyone else. (The binding of each checkpoint's `txData` to the records it proves is not
-//! in the circuit yet.)
+//! which the contract recomputes from the headers it stored. The seal also hashes the
+//! checkpoint's data evaluation `(z, P(z))` ([`vouch_rollup::data`]): the header, transfer and
+//! block records the circuit absorbs are the coefficients of `P`, evaluated in `F⁴` at the
+//! checkpoint's `z` (columns `dz` = `z¹..z⁷`, constant within a checkpoint; two Horner steps
+//! of seven per record through `dmid` into `dv`), and `propose` checked the same evaluation
+//! of the posted calldata, so the proven records are the published ones. The prover's address
+//! is a public value: absorbed into the Fiat–Shamir transcript, it makes a copied proof
+//! worthless to anyone else.
 //!
 //! **Rules enforced** (everything the STF checks except signatures, which the sequencer and
 //! every node check natively; see the README's security section): the sender's nonce equals
