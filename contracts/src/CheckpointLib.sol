@@ -194,8 +194,7 @@ library CheckpointLib {
         if (word >> 248 != CALLDATA_VERSION) revert MalformedTxData(0, "unknown version");
         if ((word >> 200) & 0xffff != blockCount) revert MalformedTxData(5, "block count differs from the header");
         uint256 fee = (word >> 216) & 0xffffffff;
-        // [1, fee_lo, fee_hi, 0…]
-        return _absorb7(_absorb7(0, pw, (1 << 224) | ((fee & 0xffff) << 192) | ((fee >> 16) << 160)), pw, 0);
+        return _short(0, pw, 1, fee & 0xffff, fee >> 16);
     }
 
     /// @dev One block at `at`: its transfers' records and its closing record.
@@ -217,8 +216,7 @@ library CheckpointLib {
             acc = _transfer(acc, pw, word);
             at += TRANSFER_BYTES;
         }
-        // [4, deposits, transfers, 0…]
-        acc = _absorb7(_absorb7(acc, pw, (4 << 224) | (deposits << 192) | (txs << 160)), pw, 0);
+        acc = _short(acc, pw, 4, deposits, txs);
         return (acc, at, deposits);
     }
 
@@ -231,25 +229,78 @@ library CheckpointLib {
         if (avail < 32) w &= ~(type(uint256).max >> (8 * avail));
     }
 
-    /// @dev One transfer record's 14 coefficients from its first 32 encoded bytes
-    ///      (`from u32 ‖ to u32 ‖ amount u64 ‖ fee u64 ‖ nonce u32 ‖ …`): `[3, from_lo, from_hi,
-    ///      to_lo, to_hi, amount_0, amount_1]`, then `[amount_2, amount_3, fee_0..fee_3, nonce]`.
-    function _transfer(uint256 acc, uint256 pw, uint256 word) private pure returns (uint256) {
-        uint256 first = (3 << 224) | (((word >> 224) & 0xffff) << 192) | ((word >> 240) << 160)
-            | (((word >> 192) & 0xffff) << 128) | (((word >> 208) & 0xffff) << 96)
-            | (((word >> 128) & 0xffff) << 64) | (((word >> 144) & 0xffff) << 32);
-        uint256 second = (((word >> 160) & 0xffff) << 224) | (((word >> 176) & 0xffff) << 192)
-            | (((word >> 64) & 0xffff) << 160) | (((word >> 80) & 0xffff) << 128)
-            | (((word >> 96) & 0xffff) << 96) | (((word >> 112) & 0xffff) << 64) | (((word >> 32) & 0xffffffff) << 32);
-        return _absorb7(_absorb7(acc, pw, first), pw, second);
+    /// @dev One record with coefficients `[c0, c1, c2, 0…]` (header, block): `acc·z^14 +
+    ///      c0·z^13 + c1·z^12 + c2·z^11`.
+    function _short(uint256 acc, uint256 pw, uint256 c0, uint256 c1, uint256 c2) private pure returns (uint256) {
+        (uint256 even, uint256 odd) = _timesZ14(acc, pw);
+        assembly ("memory-safe") {
+            let k := add(pw, 1792)
+            even := add(even, add(mul(c0, mload(add(k, 768))), add(mul(c1, mload(add(k, 704))), mul(c2, mload(add(k, 640))))))
+            odd := add(odd, add(mul(c0, mload(add(k, 800))), add(mul(c1, mload(add(k, 736))), mul(c2, mload(add(k, 672))))))
+        }
+        return _reduce(even, odd);
     }
 
-    /// @dev The powers `z^1..z^7` in fresh memory: power `j`'s coordinate `k` at
-    ///      `pw + 128·(j-1) + 32·k`, canonical. `z` is four 64-bit lanes, coordinate 0 lowest.
+    /// @dev One transfer record from its first 32 encoded bytes (`from u32 ‖ to u32 ‖ amount
+    ///      u64 ‖ fee u64 ‖ nonce u32 ‖ …`): `acc·z^14 + Σ c_i·z^(13-i)` over `[3, from_lo,
+    ///      from_hi, to_lo, to_hi, amount (4 limbs), fee (4 limbs), nonce]`.
+    function _transfer(uint256 acc, uint256 pw, uint256 word) private pure returns (uint256) {
+        (uint256 even, uint256 odd) = _timesZ14(acc, pw);
+        assembly ("memory-safe") {
+            let k := add(pw, 1792)
+            let c
+            c := 3
+            even := add(even, mul(c, mload(add(k, 768))))
+            odd := add(odd, mul(c, mload(add(k, 800))))
+            c := and(shr(224, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 704))))
+            odd := add(odd, mul(c, mload(add(k, 736))))
+            c := shr(240, word)
+            even := add(even, mul(c, mload(add(k, 640))))
+            odd := add(odd, mul(c, mload(add(k, 672))))
+            c := and(shr(192, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 576))))
+            odd := add(odd, mul(c, mload(add(k, 608))))
+            c := and(shr(208, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 512))))
+            odd := add(odd, mul(c, mload(add(k, 544))))
+            c := and(shr(128, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 448))))
+            odd := add(odd, mul(c, mload(add(k, 480))))
+            c := and(shr(144, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 384))))
+            odd := add(odd, mul(c, mload(add(k, 416))))
+            c := and(shr(160, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 320))))
+            odd := add(odd, mul(c, mload(add(k, 352))))
+            c := and(shr(176, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 256))))
+            odd := add(odd, mul(c, mload(add(k, 288))))
+            c := and(shr(64, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 192))))
+            odd := add(odd, mul(c, mload(add(k, 224))))
+            c := and(shr(80, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 128))))
+            odd := add(odd, mul(c, mload(add(k, 160))))
+            c := and(shr(96, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 64))))
+            odd := add(odd, mul(c, mload(add(k, 96))))
+            c := and(shr(112, word), 0xffff)
+            even := add(even, mul(c, mload(add(k, 0))))
+            odd := add(odd, mul(c, mload(add(k, 32))))
+            even := add(even, and(shr(32, word), 0xffffffff))
+        }
+        return _reduce(even, odd);
+    }
+
+    /// @dev The powers of `z` in fresh memory: `z^1..z^14` unpacked (power `j`'s coordinate
+    ///      `k` at `pw + 128·(j-1) + 32·k`), and `z^1..z^13` packed for one-`mul` products by a
+    ///      coefficient (`c0 | c2 << 128`, `c1 | c3 << 128` at `pw + 1792 + 64·(j-1)`). All
+    ///      canonical. `z` is four 64-bit lanes, coordinate 0 lowest.
     function _powers(uint256 z) private pure returns (uint256 pw) {
         assembly ("memory-safe") {
             pw := mload(0x40)
-            mstore(0x40, add(pw, 896))
+            mstore(0x40, add(pw, 2624))
             let z0 := and(z, 0xffffffffffffffff)
             let z1 := and(shr(64, z), 0xffffffffffffffff)
             let z2 := and(shr(128, z), 0xffffffffffffffff)
@@ -258,7 +309,7 @@ library CheckpointLib {
             mstore(add(pw, 32), z1)
             mstore(add(pw, 64), z2)
             mstore(add(pw, 96), z3)
-            for { let q := pw } lt(q, add(pw, 768)) { q := add(q, 128) } {
+            for { let q := pw } lt(q, add(pw, 1664)) { q := add(q, 128) } {
                 let a0 := mload(q)
                 let a1 := mload(add(q, 32))
                 let a2 := mload(add(q, 64))
@@ -268,46 +319,49 @@ library CheckpointLib {
                 mstore(add(q, 192), mod(add(add(add(mul(a0, z2), mul(a1, z1)), mul(a2, z0)), mul(3, mul(a3, z3))), P))
                 mstore(add(q, 224), mod(add(add(mul(a0, z3), mul(a1, z2)), add(mul(a2, z1), mul(a3, z0))), P))
             }
+            for { let j := 0 } lt(j, 13) { j := add(j, 1) } {
+                let q := add(pw, shl(7, j))
+                let k := add(add(pw, 1792), shl(6, j))
+                mstore(k, or(mload(q), shl(128, mload(add(q, 64)))))
+                mstore(add(k, 32), or(mload(add(q, 32)), shl(128, mload(add(q, 96)))))
+            }
         }
     }
 
-    /// @dev Seven Horner steps at once: `acc·z^7 + Σ c_i·z^(6-i)` in `F[X]/(X^4 - 3)`, with
-    ///      the coefficients `c_0..c_6` packed as 32-bit lanes of `coeffs`, `c_0` in the top
-    ///      lane (each < p), and the powers at `pw` (`_powers`). `acc` is four 64-bit lanes,
-    ///      coordinate 0 lowest, canonical. Every term is below 2^63 and a coordinate sums at
-    ///      most 13 of them before its one reduction.
-    function _absorb7(uint256 acc, uint256 pw, uint256 coeffs) private pure returns (uint256 r) {
+    /// @dev `acc·z^14` as two words of two 128-bit lanes (`even`: coordinates 0 and 2, `odd`:
+    ///      1 and 3), unreduced. `acc` is four canonical 64-bit lanes. A lane gathers 4
+    ///      products times at most 3 (< 2^66) here and at most 13 products below 2^63 more from
+    ///      the record's coefficients, so no lane reaches 2^128.
+    function _timesZ14(uint256 acc, uint256 pw) private pure returns (uint256 even, uint256 odd) {
         assembly ("memory-safe") {
-            let r0
-            let r1
-            let r2
-            let r3
-            {
-                let a0 := and(acc, 0xffffffffffffffff)
-                let a1 := and(shr(64, acc), 0xffffffffffffffff)
-                let a2 := and(shr(128, acc), 0xffffffffffffffff)
-                let a3 := shr(192, acc)
-                let q := add(pw, 768)
-                let w0 := mload(q)
-                let w1 := mload(add(q, 32))
-                let w2 := mload(add(q, 64))
-                let w3 := mload(add(q, 96))
-                r0 := add(mul(a0, w0), mul(3, add(add(mul(a1, w3), mul(a2, w2)), mul(a3, w1))))
-                r1 := add(add(mul(a0, w1), mul(a1, w0)), mul(3, add(mul(a2, w3), mul(a3, w2))))
-                r2 := add(add(add(mul(a0, w2), mul(a1, w1)), mul(a2, w0)), mul(3, mul(a3, w3)))
-                r3 := add(add(mul(a0, w3), mul(a1, w2)), add(mul(a2, w1), mul(a3, w0)))
-            }
-            // c_i multiplies z^(6-i), stored at pw + 128·(5-i).
-            for { let i := 0 } lt(i, 6) { i := add(i, 1) } {
-                let c := and(shr(sub(224, shl(5, i)), coeffs), 0xffffffff)
-                let q := add(pw, shl(7, sub(5, i)))
-                r0 := add(r0, mul(c, mload(q)))
-                r1 := add(r1, mul(c, mload(add(q, 32))))
-                r2 := add(r2, mul(c, mload(add(q, 64))))
-                r3 := add(r3, mul(c, mload(add(q, 96))))
-            }
-            r0 := add(r0, and(shr(32, coeffs), 0xffffffff))
-            r := or(or(mod(r0, P), shl(64, mod(r1, P))), or(shl(128, mod(r2, P)), shl(192, mod(r3, P))))
+            let a0 := and(acc, 0xffffffffffffffff)
+            let a1 := and(shr(64, acc), 0xffffffffffffffff)
+            let a2 := and(shr(128, acc), 0xffffffffffffffff)
+            let a3 := shr(192, acc)
+            let q := add(pw, 1664)
+            let w0 := mload(q)
+            let w1 := mload(add(q, 32))
+            let w2 := mload(add(q, 64))
+            let w3 := mload(add(q, 96))
+            even := add(
+                add(mul(a0, w0), mul(3, add(add(mul(a1, w3), mul(a2, w2)), mul(a3, w1)))),
+                shl(128, add(add(add(mul(a0, w2), mul(a1, w1)), mul(a2, w0)), mul(3, mul(a3, w3))))
+            )
+            odd := add(
+                add(add(mul(a0, w1), mul(a1, w0)), mul(3, add(mul(a2, w3), mul(a3, w2)))),
+                shl(128, add(add(mul(a0, w3), mul(a1, w2)), add(mul(a2, w1), mul(a3, w0))))
+            )
+        }
+    }
+
+    /// @dev Two words of 128-bit lanes (`_timesZ14`) → four canonical 64-bit lanes.
+    function _reduce(uint256 even, uint256 odd) private pure returns (uint256 r) {
+        assembly ("memory-safe") {
+            let m := 0xffffffffffffffffffffffffffffffff
+            r := or(
+                or(mod(and(even, m), P), shl(64, mod(and(odd, m), P))),
+                or(shl(128, mod(shr(128, even), P)), shl(192, mod(shr(128, odd), P)))
+            )
         }
     }
 
