@@ -588,6 +588,7 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
         accepted,
         "the verifier did not accept the completed session"
     );
+    let propose = propose_costs(&provider, &anvil, &fx).await?;
     let costs = &session.costs;
     let verify_gas: u64 = costs.iter().map(|c| c.gas).sum();
     let max_tx_gas = costs.iter().map(|c| c.gas).max().unwrap_or(0);
@@ -607,7 +608,8 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
         "limits": {"max_tx_gas": MAX_TX_GAS, "max_tx_bytes": MAX_TX_BYTES},
         "within_limits": costs.iter().all(|c| c.within_limits(300)),
         "goal_verify_gas": 5_000_000u64,
-        "note": "verify_gas sums begin and every verifyQueries transaction (gas used, intrinsic and calldata included); the rollup's submitEpochProof adds its own ~60k",
+        "propose": propose,
+        "note": "verify_gas sums begin and every verifyQueries transaction (gas used, intrinsic and calldata included); the rollup's submitEpochProof adds its own ~60k. propose: the sequencer's Rollup.propose of each checkpoint (gas used, intrinsic and calldata included; it decodes the tx data and checks its data evaluation)",
     });
     if json_out {
         println!("{out}")
@@ -615,6 +617,80 @@ pub async fn gas(checkpoints: usize, transfers_per_block: usize, json_out: bool)
         println!("{}", serde_json::to_string_pretty(&out)?)
     }
     Ok(())
+}
+
+/// What the sequencer's `propose` of one fixture checkpoint cost.
+#[derive(Clone, Debug, serde::Serialize)]
+struct ProposeCost {
+    checkpoint: u64,
+    transfers: usize,
+    calldata_bytes: usize,
+    gas: u64,
+}
+
+/// Deploys a `Rollup` on `anvil` (after whatever ran there: its genesis is the fixture's, in
+/// the future), queues the fixture's deposits and proposes its checkpoints, one per slot.
+async fn propose_costs<P: alloy::providers::Provider + Clone>(
+    provider: &P,
+    anvil: &vouch_devnet::AnvilProcess,
+    fx: &vouch_prover::fixture::Fixture,
+) -> Result<Vec<ProposeCost>> {
+    use alloy::primitives::U256;
+    use vouch_devnet::L1Control;
+    use vouch_l1_contracts::bindings::Rollup;
+    use vouch_l1_contracts::deploy::{RollupDeployConfig, VerifierChoice, deploy_rollup};
+    use vouch_l1_contracts::statement::l1_header;
+    use vouch_prover::fixture::{EPOCH_DURATION, GENESIS_TIME, SLOT_DURATION};
+
+    let deployment = deploy_rollup(
+        provider,
+        &RollupDeployConfig {
+            genesis_time: Some(GENESIS_TIME),
+            slot_duration: SLOT_DURATION,
+            epoch_duration: EPOCH_DURATION,
+            proof_submission_epochs: 1,
+            genesis_archive: fx.genesis.archive.to_b256(),
+            genesis_state_root: fx.genesis.state_root.to_b256(),
+            sequencers: vec![anvil.dev_address(0)],
+            verifier: VerifierChoice::Plonky3,
+        },
+    )
+    .await?;
+    let control = L1Control::new(provider.clone());
+    control.mine_at(GENESIS_TIME).await?;
+    let rollup = Rollup::new(deployment.rollup, provider.clone());
+    let receipt = |b: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>| async move {
+        let r = b
+            .with_timeout(Some(std::time::Duration::from_secs(60)))
+            .get_receipt()
+            .await?;
+        anyhow::ensure!(r.status(), "transaction {} reverted", r.transaction_hash);
+        Ok::<_, anyhow::Error>(r)
+    };
+    for d in fx.checkpoints.iter().flat_map(|c| &c.deposits) {
+        let wei = U256::from(d.amount) * U256::from(1_000_000_000u64);
+        receipt(rollup.deposit(d.recipient).value(wei).send().await?).await?;
+    }
+    let mut out = Vec::new();
+    for cp in &fx.checkpoints {
+        let header = l1_header(cp);
+        let data = cp.body.encode();
+        control.set_next_block_timestamp(header.timestamp).await?;
+        let r = receipt(
+            rollup
+                .propose(header.clone(), data.clone().into())
+                .send()
+                .await?,
+        )
+        .await?;
+        out.push(ProposeCost {
+            checkpoint: header.number,
+            transfers: cp.body.tx_count(),
+            calldata_bytes: data.len(),
+            gas: r.gas_used,
+        });
+    }
+    Ok(out)
 }
 
 /// One epoch as the latency benchmark measured it.

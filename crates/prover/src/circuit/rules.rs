@@ -354,3 +354,210 @@ fn a_transfer_cannot_credit_an_account_that_does_not_exist() {
         "only the empty-leaf flag on a transfer row is wrong"
     );
 }
+
+// ---- forged leaf writes ------------------------------------------------------------------
+//
+// A leaf write the generator would never produce changes the leaf's hash, so the new path,
+// the state root and everything hashed from it after that row. `rehash_after_leaf` redoes
+// exactly that for the *last* leaf update of a one-checkpoint trace, so the forged write is
+// the only thing wrong and the trace claims its own (forged) end root, archive and chain.
+
+fn row_mut(trace: &mut RowMajorMatrix<Val>, r: usize) -> &mut super::Cols<Val> {
+    let width = trace.width();
+    super::cols_mut(&mut trace.values[r * width..][..width])
+}
+
+fn join(left: &[Val; 8], right: &[Val; 8]) -> [Val; 16] {
+    let mut out = [Val::ZERO; 16];
+    out[..8].copy_from_slice(left);
+    out[8..].copy_from_slice(right);
+    out
+}
+
+fn digest_of(out: &[Val; 16]) -> [Val; 8] {
+    out[..8].try_into().expect("8 elements")
+}
+
+/// Re-hashes the leaf row `leaf` from its (edited) `b` inputs, its new path, and every row
+/// after it (block, seal, data and chain rows; padding carries the registers). Returns the
+/// public values the forged trace claims (`pv` with its end root, end archive and chain).
+fn rehash_after_leaf(trace: &mut RowMajorMatrix<Val>, leaf: usize, pv: &[Val]) -> Vec<Val> {
+    use super::{fill_perm, perm_out, pv as at};
+    let row = row_mut(trace, leaf);
+    let inputs = row.b.inputs;
+    let mut node = digest_of(&fill_perm(&mut row.b, inputs));
+    row.cur_b = node;
+    let depth = vouch_rollup::state::TREE_DEPTH;
+    for r in leaf + 1..=leaf + depth {
+        let row = row_mut(trace, r);
+        let input = if row.bit == Val::ZERO {
+            join(&node, &row.sib)
+        } else {
+            join(&row.sib, &node)
+        };
+        node = digest_of(&fill_perm(&mut row.b, input));
+        row.cur_b = node;
+    }
+    let root = node;
+    let mut arch = row_mut(trace, leaf).arch;
+    let mut chain = row_mut(trace, leaf).chain;
+    let (mut seal, mut data) = ([Val::ZERO; 16], [Val::ZERO; 16]);
+    for r in leaf + depth..trace.height() {
+        let row = row_mut(trace, r);
+        row.root = root;
+        let k = |i: usize| row.kind[i] == Val::ONE;
+        if k(kind::BLOCK) {
+            let mut input = row.a.inputs;
+            input[..8].copy_from_slice(&root);
+            let a = fill_perm(&mut row.a, input);
+            arch = digest_of(&fill_perm(&mut row.b, join(&arch, &digest_of(&a))));
+        } else if k(kind::SEAL) {
+            let mut input = row.a.inputs;
+            input[8..].copy_from_slice(&root);
+            let a = fill_perm(&mut row.a, input);
+            let mut input = row.b.inputs;
+            input[..8].copy_from_slice(&arch);
+            let b = fill_perm(&mut row.b, input);
+            seal = join(&digest_of(&a), &digest_of(&b));
+        } else if k(kind::DATA) {
+            let a = fill_perm(&mut row.a, seal);
+            let mut input = row.b.inputs;
+            input[..8].copy_from_slice(&digest_of(&a));
+            data = fill_perm(&mut row.b, input);
+        } else if k(kind::CHAIN) {
+            chain = digest_of(&fill_perm(&mut row.b, join(&chain, &digest_of(&data))));
+        } else {
+            assert!(
+                r == leaf + depth || k(kind::ABLK) || k(kind::PAD),
+                "row {r} is not after the last leaf update"
+            );
+        }
+        row.arch = arch;
+        row.chain = chain;
+        let _ = perm_out(&row.a);
+    }
+    let mut claimed = pv.to_vec();
+    claimed[at::END_ROOT..][..8].copy_from_slice(&root);
+    claimed[at::END_ARCHIVE..][..8].copy_from_slice(&arch);
+    claimed[at::CHAIN..][..8].copy_from_slice(&chain);
+    claimed
+}
+
+/// One fee-less transfer between accounts holding `balance`: its recipient update is the
+/// trace's last leaf update. Returns the trace, its public values and the recipient row.
+fn last_update_is_the_recipient(
+    balance: u64,
+    amount: u64,
+) -> (RowMajorMatrix<Val>, Vec<Val>, usize) {
+    let raw = Raw::new(3, balance);
+    let w = [raw.checkpoint(vec![Step::Transfer(transfer(1, 2, amount, 0, 0))])];
+    let (trace, pv) = generate_trace(&w, &Address::ZERO).unwrap();
+    let recv = kind_rows(&trace, kind::LRECV)[0];
+    assert!(
+        kind_rows(&trace, kind::LFEE).is_empty(),
+        "no fee credit follows"
+    );
+    (trace, pv.to_vec(), recv)
+}
+
+#[test]
+fn the_re_hash_tool_keeps_an_honest_trace_honest() {
+    let (mut trace, pv, recv) = last_update_is_the_recipient(1 << 40, 5);
+    let claimed = rehash_after_leaf(&mut trace, recv, &pv);
+    assert_eq!(claimed, pv, "nothing forged, nothing changed");
+    assert_eq!(failing_rows_in(&trace, &claimed), Vec::<usize>::new());
+}
+
+/// The recipient's leaf is rewritten with another owner (its balance credited honestly).
+#[test]
+fn a_transfer_keeps_the_recipients_owner() {
+    let (mut trace, pv, recv) = last_update_is_the_recipient(1 << 40, 5);
+    row_mut(&mut trace, recv).b.inputs[3] += Val::ONE;
+    let claimed = rehash_after_leaf(&mut trace, recv, &pv);
+    assert_eq!(failing_rows_in(&trace, &claimed), vec![recv]);
+}
+
+/// `0xffff + 1` credited as a low limb of `0x10000` with no carry: the limb arithmetic holds
+/// in the field, and only the range lane of that limb (checked on the 16th path row, where
+/// the lane's bits must add up to the limb) refuses it.
+#[test]
+fn a_balance_limb_must_fit_its_range_lane() {
+    let (mut trace, pv, recv) = last_update_is_the_recipient(0xffff, 1);
+    forge_wide_limb(&mut trace, recv);
+    let claimed = rehash_after_leaf(&mut trace, recv, &pv);
+    let level16 = recv + 16;
+    assert_eq!(row_mut(&mut trace, level16).f16, Val::ONE);
+    assert_eq!(failing_rows_in(&trace, &claimed), vec![level16]);
+}
+
+/// As above, with the lane's top bit set to 2 so the bits do add up to `0x10000`: only the
+/// bits' booleanity refuses it.
+#[test]
+fn range_bits_are_booleans() {
+    let (mut trace, pv, recv) = last_update_is_the_recipient(0xffff, 1);
+    forge_wide_limb(&mut trace, recv);
+    let level16 = recv + 16;
+    let row = row_mut(&mut trace, level16);
+    row.rb[0] = Val::from_u32(2);
+    row.racc[0] = Val::from_u32(0x10000);
+    let claimed = rehash_after_leaf(&mut trace, recv, &pv);
+    assert_eq!(failing_rows_in(&trace, &claimed), vec![level16]);
+}
+
+/// The recipient's new balance `0x10000` written as limbs `[0x10000, 0, 0, 0]` with no carry
+/// (honestly `[0, 1, 0, 0]` with a carry out of limb 0), the lane target following it.
+fn forge_wide_limb(trace: &mut RowMajorMatrix<Val>, recv: usize) {
+    let row = row_mut(trace, recv);
+    assert_eq!(row.b.inputs[10], Val::ZERO);
+    assert_eq!(row.b.inputs[11], Val::ONE);
+    row.b.inputs[10] = Val::from_u32(0x10000);
+    row.b.inputs[11] = Val::ZERO;
+    row.u[0] = Val::ZERO;
+    for r in recv..=recv + vouch_rollup::state::TREE_DEPTH {
+        let row = row_mut(trace, r);
+        row.tgt[0] = Val::from_u32(0x10000);
+        row.tgt[1] = Val::ZERO;
+        if r == recv || r > recv + 16 {
+            continue;
+        }
+        // Lane 0's bits stay those of the honest limb 0; lane 1's become those of 0 too.
+        assert_eq!(row.rb[0], Val::ZERO);
+        row.rb[1] = Val::ZERO;
+        row.racc[1] = Val::ZERO;
+    }
+}
+
+/// A deposit record naming another queue index than the next one (the deposit is absorbed
+/// and accumulated as named, so only the queue-order constraint on its record row fails).
+#[test]
+fn deposits_are_applied_in_queue_order() {
+    let raw = Raw::new(3, 1 << 40);
+    let w = [raw.checkpoint(vec![Step::Deposit(
+        Deposit {
+            queue_index: 5,
+            recipient: devnet_signer(SEED, 0).address(),
+            amount: 10,
+        },
+        devnet_account_index(0),
+    )])];
+    assert_eq!(failing_rows(&w), rows_of(&w, kind::ADEP));
+}
+
+/// The chain row relabelled as padding, so the checkpoint's digest never enters the chain
+/// (the chain register keeps its old value): the rows may not run `DATA` into `PAD`.
+#[test]
+fn a_checkpoint_cannot_leave_the_chain() {
+    let raw = Raw::new(3, 1 << 40);
+    let w = [raw.checkpoint(vec![Step::Transfer(transfer(1, 2, 5, 2, 0))])];
+    let (mut trace, pv) = generate_trace(&w, &Address::ZERO).unwrap();
+    let chain_row = kind_rows(&trace, kind::CHAIN)[0];
+    for r in chain_row..trace.height() {
+        let row = row_mut(&mut trace, r);
+        row.kind[kind::CHAIN] = Val::ZERO;
+        row.kind[kind::PAD] = Val::ONE;
+        row.chain = [Val::ZERO; 8];
+    }
+    let mut claimed = pv.to_vec();
+    claimed[super::pv::CHAIN..][..8].copy_from_slice(&[Val::ZERO; 8]);
+    assert_eq!(failing_rows_in(&trace, &claimed), vec![chain_row - 1]);
+}
