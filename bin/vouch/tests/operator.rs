@@ -703,8 +703,8 @@ async fn an_unprovable_checkpoint_is_reported_and_the_epochs_after_the_prune_are
     let s = Scenario::new(3.0, 1).await;
     let _node = s.node(&[]);
     let rollup = s.rollup();
-    // Two checkpoints into an epoch, the sequencer posts its next one with truncated
-    // transaction data.
+    // Two checkpoints into an epoch, the sequencer posts its next one with a state root its
+    // execution does not reach (L1 cannot check it; truncated calldata it would refuse).
     let (second, _) = s.landed_in_slot(1).await;
     s.devnet.sequencer().corrupt_next_proposal();
     let bad = poll("a checkpoint reported unprovable", MINUTE, || async {

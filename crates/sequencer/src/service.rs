@@ -135,7 +135,7 @@ struct Shared {
     hold: AtomicBool,
     /// Held by the worker for each tick (so a hold can wait for a proposal in flight).
     ticking: tokio::sync::Mutex<()>,
-    /// Test control: post the next proposal's transaction data truncated.
+    /// Test control: post the next proposal with a state root its execution does not reach.
     corrupt_next: AtomicBool,
 }
 
@@ -180,11 +180,12 @@ impl SequencerHandle {
         drop(self.shared.ticking.lock().await);
     }
 
-    /// Test control: post the next checkpoint with its transaction data truncated by one
-    /// byte, as a faulty (allow-listed) sequencer would. L1 accepts it (it stores the
-    /// commitment as posted); no prover can re-execute it.
+    /// Test control: post the next checkpoint with a state root its execution does not reach,
+    /// as a faulty (allow-listed) sequencer would. L1 accepts it (`propose` decodes and
+    /// evaluates the calldata, but cannot check a state root); no prover can prove it.
+    /// (Truncated calldata, the earlier fault, is now refused by `propose` itself.)
     pub fn corrupt_next_proposal(&self) {
-        info!("test control: the next proposal's transaction data will be truncated");
+        info!("test control: the next proposal's state root will be wrong");
         self.shared.corrupt_next.store(true, Ordering::SeqCst);
     }
 
@@ -549,16 +550,16 @@ impl Worker {
                 return Ok(());
             }
         };
-        let header = checkpoint_header(&ctx, &body, &execution);
-        let mut calldata = body.encode();
+        let mut header = checkpoint_header(&ctx, &body, &execution);
         if self.shared.corrupt_next.swap(false, Ordering::SeqCst) {
-            calldata.pop();
+            let root = execution.state_root;
+            header.stateRoot = vouch_rollup::hash::compress(&root, &root).to_b256();
             warn!(
                 checkpoint = ctx.number.get(),
-                "test control: posting truncated transaction data"
+                "test control: posting a state root the checkpoint does not reach"
             );
         }
-        let calldata = Bytes::from(calldata);
+        let calldata = Bytes::from(body.encode());
         let timeout = Duration::from_secs(self.constants.slot_duration.max(2) * 3);
         match propose(
             &self.provider,
