@@ -430,22 +430,38 @@ fn flip_cap(
 /// The wiring: a `Rollup` deployed with the real verifier (`VerifierChoice::Plonky3`, behind a
 /// `VerifierGateway`) settles an epoch whose checkpoints were proposed on anvil, with a proof
 /// from the Rust prover; the same session cannot settle another statement.
-#[tokio::test(flavor = "multi_thread")]
-async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
-    use alloy::primitives::U256;
-    use vouch_l1_contracts::bindings::Rollup;
-    use vouch_l1_contracts::deploy::{RollupDeployConfig, VerifierChoice, deploy_rollup};
-    use vouch_l1_contracts::verifier::{SessionCalldata, run_session};
-    use vouch_prover::fixture::{EPOCH_DURATION, GENESIS_TIME, SLOT_DURATION};
-    use vouch_testnet::L1Control;
-
+/// anvil at the fixtures' genesis time with a `Rollup` (real verifier behind its gateway) for
+/// `fx`, anvil's account 0 its sequencer; the anvil process lives as long as the first value.
+async fn fixture_rollup(
+    fx: &vouch_prover::fixture::Fixture,
+) -> (
+    AnvilProcess,
+    impl Provider + Clone,
+    vouch_l1_contracts::deploy::Deployment,
+    vouch_testnet::L1Control<impl Provider + Clone>,
+) {
+    use vouch_l1_contracts::deploy::{RollupDeployConfig, deploy_rollup};
     let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(anvil.dev_signer(0)))
         .connect_http(anvil.http_url().parse().unwrap());
-    let owner = anvil.dev_address(0);
-    let control = L1Control::new(provider.clone());
-    control.mine_at(GENESIS_TIME).await.unwrap();
+    let control = vouch_testnet::L1Control::new(provider.clone());
+    control
+        .mine_at(vouch_prover::fixture::GENESIS_TIME)
+        .await
+        .unwrap();
+    let config = RollupDeployConfig::for_fixture(&fx.genesis, anvil.dev_address(0));
+    let deployment = deploy_rollup(&provider, &config).await.expect("deploy");
+    (anvil, provider, deployment, control)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
+    use alloy::primitives::U256;
+    use vouch_l1_contracts::bindings::Rollup;
+    use vouch_l1_contracts::verifier::{SessionCalldata, run_session};
+    use vouch_prover::fixture::EPOCH_DURATION;
+
     let fx = build(FixtureSpec {
         accounts: 5,
         checkpoints: 3,
@@ -455,21 +471,8 @@ async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
         seed: 11,
         vary: false,
     });
-    let deployment = deploy_rollup(
-        &provider,
-        &RollupDeployConfig {
-            genesis_time: Some(GENESIS_TIME),
-            slot_duration: SLOT_DURATION,
-            epoch_duration: EPOCH_DURATION,
-            proof_submission_epochs: 1,
-            genesis_archive: fx.genesis.archive.to_b256(),
-            genesis_state_root: fx.genesis.state_root.to_b256(),
-            sequencers: vec![owner],
-            verifier: VerifierChoice::Plonky3,
-        },
-    )
-    .await
-    .expect("deploy");
+    let (anvil, provider, deployment, control) = fixture_rollup(&fx).await;
+    let owner = anvil.dev_address(0);
     let ev = deployment
         .epoch_verifier
         .expect("the Plonky3 verifier was deployed");
@@ -638,21 +641,12 @@ async fn rollup_settles_a_real_epoch_proof_through_the_gateway() {
 #[tokio::test(flavor = "multi_thread")]
 async fn posted_tx_data_that_differs_from_the_proven_records_cannot_settle() {
     use vouch_l1_contracts::bindings::Rollup;
-    use vouch_l1_contracts::deploy::{RollupDeployConfig, VerifierChoice, deploy_rollup};
     use vouch_l1_contracts::statement::EpochStatementFromL1;
-    use vouch_prover::fixture::{EPOCH_DURATION, GENESIS_TIME, SLOT_DURATION};
+    use vouch_prover::fixture::EPOCH_DURATION;
     use vouch_prover::proof::EpochStatement;
     use vouch_rollup::data::DataEvaluation;
     use vouch_rollup::hash::Digest;
-    use vouch_testnet::L1Control;
 
-    let anvil = AnvilProcess::spawn(&AnvilConfig::default()).expect("start anvil");
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(anvil.dev_signer(0)))
-        .connect_http(anvil.http_url().parse().unwrap());
-    let owner = anvil.dev_address(0);
-    let control = L1Control::new(provider.clone());
-    control.mine_at(GENESIS_TIME).await.unwrap();
     let fx = build(FixtureSpec {
         accounts: 4,
         checkpoints: 1,
@@ -662,21 +656,8 @@ async fn posted_tx_data_that_differs_from_the_proven_records_cannot_settle() {
         seed: 23,
         vary: false,
     });
-    let deployment = deploy_rollup(
-        &provider,
-        &RollupDeployConfig {
-            genesis_time: Some(GENESIS_TIME),
-            slot_duration: SLOT_DURATION,
-            epoch_duration: EPOCH_DURATION,
-            proof_submission_epochs: 1,
-            genesis_archive: fx.genesis.archive.to_b256(),
-            genesis_state_root: fx.genesis.state_root.to_b256(),
-            sequencers: vec![owner],
-            verifier: VerifierChoice::Plonky3,
-        },
-    )
-    .await
-    .expect("deploy");
+    let (anvil, provider, deployment, control) = fixture_rollup(&fx).await;
+    let owner = anvil.dev_address(0);
     let ev = deployment.epoch_verifier.expect("the Plonky3 verifier");
     let rollup = Rollup::new(deployment.rollup, provider.clone());
     let executed = &fx.checkpoints[0];

@@ -638,24 +638,12 @@ async fn propose_costs<P: alloy::providers::Provider + Clone>(
     use alloy::primitives::U256;
     use vouch_devnet::L1Control;
     use vouch_l1_contracts::bindings::Rollup;
-    use vouch_l1_contracts::deploy::{RollupDeployConfig, VerifierChoice, deploy_rollup};
+    use vouch_l1_contracts::deploy::{RollupDeployConfig, deploy_rollup};
     use vouch_l1_contracts::statement::l1_header;
-    use vouch_prover::fixture::{EPOCH_DURATION, GENESIS_TIME, SLOT_DURATION};
+    use vouch_prover::fixture::GENESIS_TIME;
 
-    let deployment = deploy_rollup(
-        provider,
-        &RollupDeployConfig {
-            genesis_time: Some(GENESIS_TIME),
-            slot_duration: SLOT_DURATION,
-            epoch_duration: EPOCH_DURATION,
-            proof_submission_epochs: 1,
-            genesis_archive: fx.genesis.archive.to_b256(),
-            genesis_state_root: fx.genesis.state_root.to_b256(),
-            sequencers: vec![anvil.dev_address(0)],
-            verifier: VerifierChoice::Plonky3,
-        },
-    )
-    .await?;
+    let config = RollupDeployConfig::for_fixture(&fx.genesis, anvil.dev_address(0));
+    let deployment = deploy_rollup(provider, &config).await?;
     let control = L1Control::new(provider.clone());
     control.mine_at(GENESIS_TIME).await?;
     let rollup = Rollup::new(deployment.rollup, provider.clone());

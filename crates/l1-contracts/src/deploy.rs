@@ -101,6 +101,25 @@ pub struct RollupDeployConfig {
     pub verifier: VerifierChoice,
 }
 
+impl RollupDeployConfig {
+    /// The rollup the prover's test fixtures ([`vouch_prover::fixture`]) are built for: their
+    /// genesis, slot and epoch lengths and genesis time, one submission epoch, the real
+    /// verifier and `sequencer` allowed (benchmarks and tests on anvil).
+    pub fn for_fixture(genesis: &vouch_rollup::genesis::GenesisRoots, sequencer: Address) -> Self {
+        use vouch_prover::fixture::{EPOCH_DURATION, GENESIS_TIME, SLOT_DURATION};
+        Self {
+            genesis_time: Some(GENESIS_TIME),
+            slot_duration: SLOT_DURATION,
+            epoch_duration: EPOCH_DURATION,
+            proof_submission_epochs: 1,
+            genesis_archive: genesis.archive.to_b256(),
+            genesis_state_root: genesis.state_root.to_b256(),
+            sequencers: vec![sequencer],
+            verifier: VerifierChoice::Plonky3,
+        }
+    }
+}
+
 /// Where the contracts landed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deployment {
