@@ -209,12 +209,21 @@ library CheckpointLib {
         uint256 txs = (word >> 224) & 0xffff;
         at += 4;
         if (at + txs * TRANSFER_BYTES > txData.length) revert MalformedTxData(at, "truncated transfers");
-        for (uint256 t; t < txs; t++) {
-            word = _load(txData, at);
+        uint256 end = at + txs * TRANSFER_BYTES;
+        // In bounds: `end <= txData.length` was checked above.
+        while (at < end) {
+            uint256 parity;
+            assembly ("memory-safe") {
+                let p := add(add(txData, 32), at)
+                word := mload(p)
+                parity := byte(0, mload(add(p, 92)))
+            }
             if ((word >> 32) & 0xffffffff > MAX_NONCE) revert MalformedTxData(at + 24, "nonce too large");
-            if (uint8(txData[at + TRANSFER_BYTES - 1]) > 1) revert MalformedTxData(at + 92, "bad signature parity");
+            if (parity > 1) revert MalformedTxData(at + 92, "bad signature parity");
             acc = _transfer(acc, pw, word);
-            at += TRANSFER_BYTES;
+            unchecked {
+                at += TRANSFER_BYTES;
+            }
         }
         acc = _short(acc, pw, 4, deposits, txs);
         return (acc, at, deposits);
