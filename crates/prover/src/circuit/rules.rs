@@ -332,22 +332,13 @@ fn a_transfer_cannot_credit_an_account_that_does_not_exist() {
     row.e = Val::ONE;
     let _ = super::fill_perm(&mut row.a, [Val::ZERO; 16]);
     row.cur_a = [Val::ZERO; 8];
-    let mut node = [Val::ZERO; 8];
-    // Its 32 path rows: the old path recomputed from the zero leaf, same siblings and bits.
-    for r in recv + 1..=recv + vouch_rollup::state::TREE_DEPTH {
-        let row = super::cols_mut(&mut trace.values[r * width..][..width]);
-        let mut input = [Val::ZERO; 16];
-        let (left, right) = if row.bit == Val::ZERO {
-            (node, row.sib)
-        } else {
-            (row.sib, node)
-        };
-        input[..8].copy_from_slice(&left);
-        input[8..].copy_from_slice(&right);
-        let out = super::fill_perm(&mut row.a, input);
-        node.copy_from_slice(&out[..8]);
-        row.cur_a = node;
-    }
+    // Its 32 path rows: the old path recomputed from the zero leaf, same siblings and bits,
+    // reaches the root before the update (the leaf is empty in the tree).
+    let before = row_mut(&mut trace, recv).root;
+    assert_eq!(
+        rehash_path(&mut trace, recv, [Val::ZERO; 8], Side::Old),
+        before
+    );
     assert_eq!(
         failing_rows_in(&trace, &pv),
         vec![recv],
@@ -378,27 +369,49 @@ fn digest_of(out: &[Val; 16]) -> [Val; 8] {
     out[..8].try_into().expect("8 elements")
 }
 
-/// Re-hashes the leaf row `leaf` from its (edited) `b` inputs, its new path, and every row
-/// after it (block, seal, data and chain rows; padding carries the registers). Returns the
-/// public values the forged trace claims (`pv` with its end root, end archive and chain).
-fn rehash_after_leaf(trace: &mut RowMajorMatrix<Val>, leaf: usize, pv: &[Val]) -> Vec<Val> {
-    use super::{fill_perm, perm_out, pv as at};
-    let row = row_mut(trace, leaf);
-    let inputs = row.b.inputs;
-    let mut node = digest_of(&fill_perm(&mut row.b, inputs));
-    row.cur_b = node;
-    let depth = vouch_rollup::state::TREE_DEPTH;
-    for r in leaf + 1..=leaf + depth {
+/// Which of a leaf update's two paths: the old leaf's (`a`) or the new leaf's (`b`).
+#[derive(Clone, Copy)]
+enum Side {
+    Old,
+    New,
+}
+
+/// Recomputes one path of the leaf update at row `leaf` from `node` (that side's leaf hash)
+/// through its 32 path rows, same siblings and bits; returns the root it reaches.
+fn rehash_path(
+    trace: &mut RowMajorMatrix<Val>,
+    leaf: usize,
+    mut node: [Val; 8],
+    side: Side,
+) -> [Val; 8] {
+    for r in leaf + 1..=leaf + vouch_rollup::state::TREE_DEPTH {
         let row = row_mut(trace, r);
         let input = if row.bit == Val::ZERO {
             join(&node, &row.sib)
         } else {
             join(&row.sib, &node)
         };
-        node = digest_of(&fill_perm(&mut row.b, input));
-        row.cur_b = node;
+        let (perm, cur) = match side {
+            Side::Old => (&mut row.a, &mut row.cur_a),
+            Side::New => (&mut row.b, &mut row.cur_b),
+        };
+        node = digest_of(&super::fill_perm(perm, input));
+        *cur = node;
     }
-    let root = node;
+    node
+}
+
+/// Re-hashes the leaf row `leaf` from its (edited) `b` inputs, its new path, and every row
+/// after it (block, seal, data and chain rows; padding carries the registers). Returns the
+/// public values the forged trace claims (`pv` with its end root, end archive and chain).
+fn rehash_after_leaf(trace: &mut RowMajorMatrix<Val>, leaf: usize, pv: &[Val]) -> Vec<Val> {
+    use super::{fill_perm, pv as at};
+    let row = row_mut(trace, leaf);
+    let inputs = row.b.inputs;
+    let node = digest_of(&fill_perm(&mut row.b, inputs));
+    row.cur_b = node;
+    let depth = vouch_rollup::state::TREE_DEPTH;
+    let root = rehash_path(trace, leaf, node, Side::New);
     let mut arch = row_mut(trace, leaf).arch;
     let mut chain = row_mut(trace, leaf).chain;
     let (mut seal, mut data) = ([Val::ZERO; 16], [Val::ZERO; 16]);
@@ -434,7 +447,6 @@ fn rehash_after_leaf(trace: &mut RowMajorMatrix<Val>, leaf: usize, pv: &[Val]) -
         }
         row.arch = arch;
         row.chain = chain;
-        let _ = perm_out(&row.a);
     }
     let mut claimed = pv.to_vec();
     claimed[at::END_ROOT..][..8].copy_from_slice(&root);
