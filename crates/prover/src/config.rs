@@ -103,13 +103,30 @@ pub fn evm_fri_parameters_with<M>(setting: FriSetting, mmcs: M) -> FriParameters
 
 /// The checkpoint-proof configuration.
 pub fn leaf_config() -> LeafConfig {
+    poseidon2_config(leaf_fri_parameters)
+}
+
+/// FRI parameters of recursion (aggregation) proofs: as checkpoint proofs for now.
+pub fn recursion_fri_parameters<M>(mmcs: M) -> FriParameters<M> {
+    leaf_fri_parameters(mmcs)
+}
+
+/// The configuration of recursion proofs (`crate::recursion`): the checkpoint proofs' hash,
+/// challenger and field, so one in-circuit verifier serves both.
+pub fn recursion_config() -> LeafConfig {
+    poseidon2_config(recursion_fri_parameters)
+}
+
+fn poseidon2_config(
+    fri: impl FnOnce(LeafChallengeMmcs) -> FriParameters<LeafChallengeMmcs>,
+) -> LeafConfig {
     let perm = default_koalabear_poseidon2_16();
     let val_mmcs = LeafValMmcs::new(
         LeafHash::new(perm.clone()),
         LeafCompress::new(perm.clone()),
         0,
     );
-    let fri = leaf_fri_parameters(LeafChallengeMmcs::new(val_mmcs.clone()));
+    let fri = fri(LeafChallengeMmcs::new(val_mmcs.clone()));
     LeafConfig::new(
         LeafPcs::new(Dft::default(), val_mmcs, fri),
         LeafChallenger::new(perm),

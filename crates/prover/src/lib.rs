@@ -30,4 +30,5 @@ pub mod evm;
 pub mod fixture;
 pub mod proof;
 pub mod raw;
+pub mod recursion;
 pub mod security;

@@ -72,8 +72,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod trace;
-#[cfg(test)]
-use trace::fill_perm;
+pub(crate) use trace::fill_perm;
 
 pub use trace::{CheckpointWitness, TraceError, generate_trace, prover_limbs};
 
@@ -302,7 +301,7 @@ impl BaseAir<Val> for TransitionAir {
     }
 }
 
-fn eval_perm<AB: AirBuilder<F = Val>>(builder: &mut AB, p: &PermCols<AB::Var>) {
+pub(crate) fn eval_perm<AB: AirBuilder<F = Val>>(builder: &mut AB, p: &PermCols<AB::Var>) {
     type L = GenericPoseidon2LinearLayersKoalaBear;
     let mut state: [AB::Expr; 16] = p.inputs.map(Into::into);
     L::external_linear_layer(&mut state);

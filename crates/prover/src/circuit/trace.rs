@@ -138,7 +138,7 @@ struct Builder {
     after_block: bool,
 }
 
-pub(super) fn fill_perm(p: &mut PermCols<Val>, input: [Val; 16]) -> [Val; 16] {
+pub(crate) fn fill_perm(p: &mut PermCols<Val>, input: [Val; 16]) -> [Val; 16] {
     // SAFETY: `MaybeUninit<Val>` has the layout of `Val`; the generator only writes.
     let p: &mut PermCols<MaybeUninit<Val>> =
         unsafe { &mut *(p as *mut PermCols<Val> as *mut PermCols<MaybeUninit<Val>>) };

@@ -1,0 +1,19 @@
+//! Recursive verification: circuits over the challenge field, proven by a batch STARK whose
+//! tables are joined by a LogUp bus (issue 16, in progress).
+//!
+//! * [`circuit`] — the circuit model ([`circuit::CircuitBuilder`]) and its execution;
+//! * [`air`] — one AIR per gate kind and the witness table;
+//! * [`stark`] — trace generation, proving and verification ([`stark::CircuitKey`]).
+
+pub mod air;
+pub mod circuit;
+pub mod stark;
+#[cfg(test)]
+mod tests;
+
+use crate::config::Perm16;
+
+/// The Poseidon2 permutation circuits prove (the one every Vouch commitment hashes with).
+pub fn poseidon2() -> Perm16 {
+    p3_koala_bear::default_koalabear_poseidon2_16()
+}
