@@ -7,6 +7,9 @@
 
 pub mod air;
 pub mod circuit;
+#[cfg(test)]
+mod gadget_tests;
+pub mod gadgets;
 pub mod stark;
 #[cfg(test)]
 mod tests;
