@@ -30,6 +30,9 @@ pub const WIRE_BUS: &str = "vouch/recursion/wire";
 
 /// Main columns of one Poseidon2 permutation.
 pub const PERM_COLS: usize = size_of::<PermCols<u8>>();
+/// Main columns of the Poseidon2 table: the sixteen wires as read, the swap bit, then the
+/// permutation's columns (whose inputs are the read wires, swapped when the bit is set).
+pub const PERM_TABLE_COLS: usize = PERM_WIDTH + 1 + PERM_COLS;
 
 /// Smallest table height (rows).
 pub const MIN_HEIGHT: usize = 4;
@@ -121,12 +124,13 @@ impl Table {
             }
         });
         let pad = c.perm[padding_perm(c)];
-        let perm = fill(c.perm.len(), 2 * PERM_WIDTH, |i, r| {
+        let perm = fill(c.perm.len(), 2 * PERM_WIDTH + 1, |i, r| {
             let g = c.perm.get(i).unwrap_or(&pad);
             for j in 0..PERM_WIDTH {
                 r[j] = idx(g.input[j]);
                 r[PERM_WIDTH + j] = idx(g.output[j]);
             }
+            r[2 * PERM_WIDTH] = idx(g.swap);
         });
         let pack = fill(c.pack.len(), 1 + D, |i, r| {
             if let Some(g) = c.pack.get(i) {
@@ -163,7 +167,7 @@ impl Table {
             TableKind::Witness => WITNESS_WIDTH,
             TableKind::Const | TableKind::Public => 1,
             TableKind::Alu => 4 * D,
-            TableKind::Perm => PERM_COLS,
+            TableKind::Perm => PERM_TABLE_COLS,
             TableKind::Pack => D,
         }
     }
@@ -303,13 +307,22 @@ where
                 }
             }
             TableKind::Perm => {
-                let cols: &PermCols<AB::Var> = local.as_slice().borrow();
+                let raw = &local[..PERM_WIDTH];
+                let bit: AB::Expr = local[PERM_WIDTH].into();
+                let cols: &PermCols<AB::Var> = local[PERM_WIDTH + 1..].borrow();
                 eval_perm(builder, cols);
-                let input = cols.inputs;
+                builder.assert_bool(bit.clone());
+                let half = PERM_WIDTH / 2;
+                for j in 0..PERM_WIDTH {
+                    let mine: AB::Expr = raw[j].into();
+                    let other: AB::Expr = raw[(j + half) % PERM_WIDTH].into();
+                    builder.assert_eq(cols.inputs[j], mine.clone() + bit.clone() * (other - mine));
+                }
                 let output = crate::circuit::perm_out(cols);
                 for j in 0..PERM_WIDTH {
-                    read_base(builder, p(j), input[j].into());
+                    read_base(builder, p(j), raw[j].into());
                 }
+                read_base(builder, p(2 * PERM_WIDTH), bit);
                 for j in 0..PERM_WIDTH {
                     read_base(builder, p(PERM_WIDTH + j), output[j].into());
                 }

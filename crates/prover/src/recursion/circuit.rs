@@ -61,11 +61,15 @@ pub struct AluGate {
     pub qr: Val,
 }
 
-/// One Poseidon2 permutation of sixteen base-field wires.
+/// One Poseidon2 permutation of sixteen base-field wires, optionally with the two halves of
+/// the input swapped first (a Merkle step whose position bit is `swap`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PermGate {
-    /// The state before.
+    /// The state before (before the optional swap).
     pub input: [Wire; PERM_WIDTH],
+    /// A boolean wire: 1 permutes `input[8..16] ‖ input[0..8]` instead. The zero wire when the
+    /// gate never swaps.
+    pub swap: Wire,
     /// The state after.
     pub output: [Wire; PERM_WIDTH],
 }
@@ -290,6 +294,13 @@ impl Circuit {
                 }
                 Step::Perm(i) => {
                     let g = &self.perm[i];
+                    let swap = get(&w, g.swap)?;
+                    if swap != Ext::ZERO && swap != Ext::ONE {
+                        return Err(CircuitError::Unsatisfied {
+                            gate: "poseidon2",
+                            index: i,
+                        });
+                    }
                     let mut state = [Val::ZERO; PERM_WIDTH];
                     for (s, x) in state.iter_mut().zip(&g.input) {
                         let v = get(&w, *x)?;
@@ -300,6 +311,9 @@ impl Circuit {
                             });
                         }
                         *s = base(&v);
+                    }
+                    if swap == Ext::ONE {
+                        state.rotate_left(PERM_WIDTH / 2);
                     }
                     perm.permute_mut(&mut state);
                     for (x, v) in g.output.iter().zip(state) {
@@ -569,9 +583,20 @@ impl CircuitBuilder {
 
     /// One Poseidon2 permutation of base-field wires.
     pub fn permute(&mut self, input: [Wire; PERM_WIDTH]) -> [Wire; PERM_WIDTH] {
+        let z = self.zero();
+        self.permute_swapped(z, input)
+    }
+
+    /// One Poseidon2 permutation of `input`, or of `input[8..16] ‖ input[0..8]` when the
+    /// boolean wire `swap` is one.
+    pub fn permute_swapped(&mut self, swap: Wire, input: [Wire; PERM_WIDTH]) -> [Wire; PERM_WIDTH] {
         let output = std::array::from_fn(|_| self.fresh());
         self.c.steps.push(Step::Perm(self.c.perm.len()));
-        self.c.perm.push(PermGate { input, output });
+        self.c.perm.push(PermGate {
+            input,
+            swap,
+            output,
+        });
         output
     }
 

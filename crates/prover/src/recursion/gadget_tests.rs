@@ -1,5 +1,7 @@
 use super::circuit::{CircuitBuilder, CircuitError, Ext, Wire};
-use super::gadgets::{CircuitChallenger, VAL_BITS, assert_canonical_bits, compress, hash_slice};
+use super::gadgets::{
+    CircuitChallenger, VAL_BITS, assert_canonical_bits, compress, hash_slice, merkle_step,
+};
 use super::poseidon2;
 use super::stark::CircuitKey;
 use crate::config::{Perm16, Val};
@@ -163,8 +165,24 @@ fn sponge_hash_and_compression_match_the_merkle_tree() {
     }
     let c = compress(&mut b, &digests[2], &digests[3]);
     let native_c = compressor.compress([natives[2], natives[3]]);
+    // Merkle steps in both positions.
+    let bit0 = b.zero();
+    let bit1 = b.one();
+    let left = merkle_step(&mut b, bit0, &digests[4], &digests[5]);
+    let right = merkle_step(&mut b, bit1, &digests[4], &digests[5]);
+    let native_left = compressor.compress([natives[4], natives[5]]);
+    let native_right = compressor.compress([natives[5], natives[4]]);
     let circuit = b.build();
     let w = circuit.execute(&[], &inputs).unwrap();
+    let read = |d: &[Wire; 8]| -> Vec<Val> {
+        d.iter()
+            .map(|x| super::circuit::base(&w.value(*x)))
+            .collect()
+    };
+    assert_eq!(read(&left), native_left.to_vec());
+    assert_eq!(read(&right), native_right.to_vec());
+    let key = CircuitKey::new(circuit.clone()).unwrap();
+    key.verify(&key.prove(&w).unwrap(), &[]).unwrap();
     for (d, n) in digests.iter().zip(&natives) {
         let got: Vec<Val> = d
             .iter()

@@ -93,6 +93,21 @@ pub fn compress(b: &mut CircuitBuilder, left: &DigestWires, right: &DigestWires)
     state[..DIGEST].try_into().expect("digest prefix")
 }
 
+/// One Merkle step: `compress(node, sibling)` when `bit` is 0, `compress(sibling, node)` when
+/// it is 1 (`bit` is the node's position, the low bit of its index).
+pub fn merkle_step(
+    b: &mut CircuitBuilder,
+    bit: Wire,
+    node: &DigestWires,
+    sibling: &DigestWires,
+) -> DigestWires {
+    let mut state = [b.zero(); PERM_WIDTH];
+    state[..DIGEST].copy_from_slice(node);
+    state[DIGEST..].copy_from_slice(sibling);
+    let out = b.permute_swapped(bit, state);
+    out[..DIGEST].try_into().expect("digest prefix")
+}
+
 /// `DuplexChallenger<Val, Perm16, 16, 8>` in the circuit: the same absorb, squeeze and
 /// length-tag rules, so it draws exactly the native challenger's values from the same inputs.
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! Proving and verifying a [`Circuit`]'s witness: trace generation for each table and the
 //! batch STARK over all of them.
 
-use super::air::{PERM_COLS, TABLES, Table, TableKind, padding_perm};
+use super::air::{PERM_TABLE_COLS, TABLES, Table, TableKind, padding_perm};
 use super::circuit::{Circuit, D, PERM_WIDTH, Witness, base, coords};
 use crate::circuit::PermCols;
 use crate::config::{LeafConfig, Val, recursion_config};
@@ -200,13 +200,21 @@ fn traces(c: &Circuit, tables: &[Table], w: &Witness) -> Vec<RowMajorMatrix<Val>
 
     let h = height(TableKind::Perm);
     let pad = c.perm[padding_perm(c)];
-    let mut perm = RowMajorMatrix::new(Val::zero_vec(h * PERM_COLS), PERM_COLS);
-    for (i, row) in perm.values.chunks_exact_mut(PERM_COLS).enumerate() {
+    let mut perm = RowMajorMatrix::new(Val::zero_vec(h * PERM_TABLE_COLS), PERM_TABLE_COLS);
+    for (i, row) in perm.values.chunks_exact_mut(PERM_TABLE_COLS).enumerate() {
         let g = c.perm.get(i).unwrap_or(&pad);
-        let input: [Val; PERM_WIDTH] = std::array::from_fn(|j| base(&w.values[g.input[j].index()]));
-        let cols: &mut PermCols<Val> = row.borrow_mut();
+        let mut input: [Val; PERM_WIDTH] =
+            std::array::from_fn(|j| base(&w.values[g.input[j].index()]));
+        let swap = base(&w.values[g.swap.index()]);
+        row[..PERM_WIDTH].copy_from_slice(&input);
+        row[PERM_WIDTH] = swap;
+        if swap == Val::ONE {
+            input.rotate_left(PERM_WIDTH / 2);
+        }
+        let cols: &mut PermCols<Val> = row[PERM_WIDTH + 1..].borrow_mut();
         let _ = crate::circuit::fill_perm(cols, input);
         g.input.iter().chain(&g.output).for_each(|x| read(*x));
+        read(g.swap);
     }
 
     let h = height(TableKind::Pack);

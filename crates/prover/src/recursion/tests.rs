@@ -137,7 +137,7 @@ fn set_wire(key: &CircuitKey, traces: &mut [RowMajorMatrix<Val>], wire: Wire, v:
             }
         }
     }
-    let perm_cols = super::air::PERM_COLS;
+    let perm_cols = super::air::PERM_TABLE_COLS;
     for (i, g) in c.perm.iter().enumerate() {
         for j in 0..PERM_WIDTH {
             if g.input[j] == wire {
@@ -146,6 +146,9 @@ fn set_wire(key: &CircuitKey, traces: &mut [RowMajorMatrix<Val>], wire: Wire, v:
             if g.output[j] == wire {
                 put(TableKind::Perm, i, perm_cols - PERM_WIDTH + j, &coords[..1]);
             }
+        }
+        if g.swap == wire {
+            put(TableKind::Perm, i, PERM_WIDTH, &coords[..1]);
         }
     }
     for (i, g) in c.pack.iter().enumerate() {
@@ -245,4 +248,34 @@ fn a_false_pack_is_rejected() {
     let c0 = w.value(g.coords[0]) + Ext::ONE;
     set_wire(&s.key, &mut traces, g.coords[0], c0);
     assert!(rejected(&s.key, &traces, &pv));
+}
+
+#[test]
+fn a_swap_bit_that_disagrees_with_the_permuted_order_is_rejected() {
+    // Two Merkle-style permutations, one swapped; then claim the swapped one did not swap.
+    let mut b = CircuitBuilder::new();
+    let x = b.input();
+    let bit = b.input();
+    b.assert_bool(bit);
+    let z = b.zero();
+    let mut state = [z; PERM_WIDTH];
+    state[0] = x;
+    let out = b.permute_swapped(bit, state);
+    let y = b.public();
+    b.assert_eq(out[0], y);
+    let key = CircuitKey::new(b.build()).unwrap();
+    let mut native = [Val::ZERO; PERM_WIDTH];
+    native[8] = Val::from_u32(5);
+    poseidon2().permute_mut(&mut native);
+    let pv = vec![native[0]];
+    let w = key
+        .circuit()
+        .execute(&pv, &[Ext::from(Val::from_u32(5)), Ext::ONE])
+        .unwrap();
+    let mut traces = key.traces(&w).unwrap();
+    assert!(!rejected(&key, &traces, &pv));
+    // The permutation columns stay those of the swapped input; only the bit changes (the
+    // ALU booleanity gate still holds for 0).
+    set_wire(&key, &mut traces, bit, Ext::ZERO);
+    assert!(rejected(&key, &traces, &pv));
 }
