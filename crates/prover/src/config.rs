@@ -21,15 +21,21 @@ pub type Dft = Radix2DitParallel<Val>;
 /// Poseidon2 width 16 with Plonky3's published KoalaBear constants (the state tree's hash).
 pub type Perm16 = Poseidon2KoalaBear<16>;
 
-type LeafHash = PaddingFreeSponge<Perm16, 16, 8, 8>;
-type LeafCompress = TruncatedPermutation<Perm16, 2, 8, 16>;
-type LeafValMmcs =
+/// Leaf hash of the Poseidon2 Merkle trees.
+pub type LeafHash = PaddingFreeSponge<Perm16, 16, 8, 8>;
+/// Node compression of the Poseidon2 Merkle trees.
+pub type LeafCompress = TruncatedPermutation<Perm16, 2, 8, 16>;
+/// Poseidon2 Merkle commitments to base-field matrices.
+pub type LeafValMmcs =
     MerkleTreeMmcs<<Val as Field>::Packing, <Val as Field>::Packing, LeafHash, LeafCompress, 2, 8>;
 /// Challenge field of checkpoint proofs.
 pub type LeafChallenge = BinomialExtensionField<Val, 8>;
-type LeafChallengeMmcs = ExtensionMmcs<Val, LeafChallenge, LeafValMmcs>;
-type LeafChallenger = DuplexChallenger<Val, Perm16, 16, 8>;
-type LeafPcs = TwoAdicFriPcs<Val, Dft, LeafValMmcs, LeafChallengeMmcs>;
+/// Poseidon2 Merkle commitments to challenge-field matrices (FRI rounds).
+pub type LeafChallengeMmcs = ExtensionMmcs<Val, LeafChallenge, LeafValMmcs>;
+/// The Poseidon2 duplex challenger.
+pub type LeafChallenger = DuplexChallenger<Val, Perm16, 16, 8>;
+/// The FRI PCS of checkpoint and recursion proofs.
+pub type LeafPcs = TwoAdicFriPcs<Val, Dft, LeafValMmcs, LeafChallengeMmcs>;
 /// Checkpoint-proof configuration (Poseidon2 commitments).
 pub type LeafConfig = StarkConfig<LeafPcs, LeafChallenge, LeafChallenger>;
 
@@ -117,15 +123,17 @@ pub fn recursion_config() -> LeafConfig {
     poseidon2_config(recursion_fri_parameters)
 }
 
-fn poseidon2_config(
+/// The Poseidon2 Merkle commitment scheme of checkpoint and recursion proofs.
+pub fn leaf_val_mmcs() -> LeafValMmcs {
+    let perm = default_koalabear_poseidon2_16();
+    LeafValMmcs::new(LeafHash::new(perm.clone()), LeafCompress::new(perm), 0)
+}
+
+pub(crate) fn poseidon2_config(
     fri: impl FnOnce(LeafChallengeMmcs) -> FriParameters<LeafChallengeMmcs>,
 ) -> LeafConfig {
     let perm = default_koalabear_poseidon2_16();
-    let val_mmcs = LeafValMmcs::new(
-        LeafHash::new(perm.clone()),
-        LeafCompress::new(perm.clone()),
-        0,
-    );
+    let val_mmcs = leaf_val_mmcs();
     let fri = fri(LeafChallengeMmcs::new(val_mmcs.clone()));
     LeafConfig::new(
         LeafPcs::new(Dft::default(), val_mmcs, fri),

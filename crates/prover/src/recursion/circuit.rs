@@ -19,7 +19,7 @@
 //! circuit is reported with the gate's position before any proving starts.
 
 use crate::config::{LeafChallenge, Val};
-use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField32};
+use p3_field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField32};
 use p3_symmetric::Permutation;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -449,11 +449,6 @@ impl CircuitBuilder {
         w
     }
 
-    /// A base-field constant.
-    pub fn constant_base(&mut self, v: Val) -> Wire {
-        self.constant(Ext::from(v))
-    }
-
     /// The next public value (base field).
     pub fn public(&mut self) -> Wire {
         let w = self.fresh();
@@ -507,86 +502,6 @@ impl CircuitBuilder {
         out
     }
 
-    /// `a + b`.
-    pub fn add(&mut self, a: Wire, b: Wire) -> Wire {
-        let z = self.zero();
-        self.alu(a, b, z, Val::ZERO, Val::ONE, Val::ONE)
-    }
-
-    /// `a − b`.
-    pub fn sub(&mut self, a: Wire, b: Wire) -> Wire {
-        let z = self.zero();
-        self.alu(a, b, z, Val::ZERO, Val::ONE, Val::NEG_ONE)
-    }
-
-    /// `a·b`.
-    pub fn mul(&mut self, a: Wire, b: Wire) -> Wire {
-        let z = self.zero();
-        self.alu(a, b, z, Val::ONE, Val::ZERO, Val::ZERO)
-    }
-
-    /// `a·b + c`.
-    pub fn mul_add(&mut self, a: Wire, b: Wire, c: Wire) -> Wire {
-        self.alu(a, b, c, Val::ONE, Val::ZERO, Val::ZERO)
-    }
-
-    /// `k·a` for a base-field `k`.
-    pub fn scale(&mut self, a: Wire, k: Val) -> Wire {
-        let z = self.zero();
-        self.alu(a, z, z, Val::ZERO, k, Val::ZERO)
-    }
-
-    /// `k·a + c` for a base-field `k`.
-    pub fn scale_add(&mut self, a: Wire, k: Val, c: Wire) -> Wire {
-        let z = self.zero();
-        self.alu(a, z, c, Val::ZERO, k, Val::ZERO)
-    }
-
-    /// Asserts `a = 0`.
-    pub fn assert_zero(&mut self, a: Wire) {
-        let z = self.zero();
-        self.alu_into(a, z, z, z, Val::ZERO, Val::ONE, Val::ZERO);
-    }
-
-    /// Asserts `a = b`.
-    pub fn assert_eq(&mut self, a: Wire, b: Wire) {
-        let z = self.zero();
-        self.alu_into(a, b, z, z, Val::ZERO, Val::ONE, Val::NEG_ONE);
-    }
-
-    /// Asserts `b ∈ {0, 1}`.
-    pub fn assert_bool(&mut self, b: Wire) {
-        let z = self.zero();
-        self.alu_into(b, b, z, z, Val::ONE, Val::NEG_ONE, Val::ZERO);
-    }
-
-    /// `bit ? x : y` for a boolean `bit` (not checked here).
-    pub fn select(&mut self, bit: Wire, x: Wire, y: Wire) -> Wire {
-        let d = self.sub(x, y);
-        self.mul_add(bit, d, y)
-    }
-
-    /// `1/a`; the circuit fails unless `a ≠ 0`.
-    pub fn inverse(&mut self, a: Wire) -> Wire {
-        let inv = self.hint(&[a], 1, |v| vec![v[0].try_inverse().unwrap_or(Ext::ZERO)])[0];
-        let minus_one = self.constant(Ext::NEG_ONE);
-        let z = self.zero();
-        self.alu_into(a, inv, minus_one, z, Val::ONE, Val::ZERO, Val::ZERO);
-        inv
-    }
-
-    /// `a/b`; the circuit fails unless `b ≠ 0`.
-    pub fn div(&mut self, a: Wire, b: Wire) -> Wire {
-        let inv = self.inverse(b);
-        self.mul(a, inv)
-    }
-
-    /// One Poseidon2 permutation of base-field wires.
-    pub fn permute(&mut self, input: [Wire; PERM_WIDTH]) -> [Wire; PERM_WIDTH] {
-        let z = self.zero();
-        self.permute_swapped(z, input)
-    }
-
     /// One Poseidon2 permutation of `input`, or of `input[8..16] ‖ input[0..8]` when the
     /// boolean wire `swap` is one.
     pub fn permute_swapped(&mut self, swap: Wire, input: [Wire; PERM_WIDTH]) -> [Wire; PERM_WIDTH] {
@@ -620,7 +535,7 @@ impl CircuitBuilder {
     /// the Poseidon2 table repeats as padding.
     pub fn build(mut self) -> Circuit {
         let z = self.zero();
-        self.permute([z; PERM_WIDTH]);
+        self.permute_swapped(z, [z; PERM_WIDTH]);
         self.c
     }
 }

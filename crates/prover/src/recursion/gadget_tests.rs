@@ -78,7 +78,7 @@ fn the_circuit_challenger_draws_what_the_native_one_draws() {
     }
 
     let mut b = CircuitBuilder::new();
-    let mut ch = CircuitChallenger::new(&b);
+    let mut ch = CircuitChallenger::new(&mut b);
     let mut outs: Vec<Wire> = Vec::new();
     for op in script() {
         match op {

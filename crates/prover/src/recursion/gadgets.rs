@@ -3,9 +3,10 @@
 //! (`PaddingFreeSponge<_, 16, 8, 8>`), node compression (`TruncatedPermutation<_, 2, 8, 16>`),
 //! and the canonical bit decomposition `sample_bits` needs.
 
-use super::circuit::{CircuitBuilder, Ext, PERM_WIDTH, Wire, base};
+use super::circuit::PERM_WIDTH;
+use super::gates::Gates;
 use crate::config::Val;
-use p3_field::{PrimeCharacteristicRing, PrimeField32};
+use p3_field::PrimeCharacteristicRing;
 
 /// Sponge rate of the challenger and the leaf hash.
 pub const RATE: usize = 8;
@@ -17,27 +18,19 @@ pub const VAL_BITS: usize = 31;
 /// bits 0..23 clear.
 const HIGH_BITS_FROM: usize = 24;
 
-/// A digest in the circuit.
-pub type DigestWires = [Wire; DIGEST];
+/// A digest.
+pub type Digest<W> = [W; DIGEST];
 
 /// The little-endian bits of a base-field wire, with the decomposition proven canonical
 /// (the bits spell the element's representative below `p`, not that plus `p`).
-pub fn to_bits(b: &mut CircuitBuilder, x: Wire) -> [Wire; VAL_BITS] {
-    let bits: [Wire; VAL_BITS] = b
-        .hint(&[x], VAL_BITS, |v| {
-            let n = base(&v[0]).as_canonical_u32();
-            (0..VAL_BITS)
-                .map(|i| Ext::from(Val::from_u32((n >> i) & 1)))
-                .collect()
-        })
-        .try_into()
-        .expect("VAL_BITS hint outputs");
+pub fn to_bits<G: Gates>(b: &mut G, x: G::W) -> [G::W; VAL_BITS] {
+    let bits = b.bits_hint(x);
     assert_canonical_bits(b, x, &bits);
     bits
 }
 
 /// Asserts `bits` are the canonical little-endian bits of the base-field wire `x`.
-pub fn assert_canonical_bits(b: &mut CircuitBuilder, x: Wire, bits: &[Wire; VAL_BITS]) {
+pub fn assert_canonical_bits<G: Gates>(b: &mut G, x: G::W, bits: &[G::W; VAL_BITS]) {
     let mut acc = b.zero();
     let mut low = acc;
     for (i, bit) in bits.iter().enumerate() {
@@ -58,7 +51,7 @@ pub fn assert_canonical_bits(b: &mut CircuitBuilder, x: Wire, bits: &[Wire; VAL_
 }
 
 /// The integer `Σ bits[i]·2^i` as a field wire (the bits are assumed boolean).
-pub fn from_bits(b: &mut CircuitBuilder, bits: &[Wire]) -> Wire {
+pub fn from_bits<G: Gates>(b: &mut G, bits: &[G::W]) -> G::W {
     let mut acc = b.zero();
     for (i, bit) in bits.iter().enumerate() {
         acc = b.scale_add(*bit, Val::from_u32(1 << i), acc);
@@ -67,14 +60,14 @@ pub fn from_bits(b: &mut CircuitBuilder, bits: &[Wire]) -> Wire {
 }
 
 /// One Poseidon2 permutation of the overwrite-mode sponge state.
-fn permute(b: &mut CircuitBuilder, state: &mut [Wire; PERM_WIDTH]) {
+fn permute<G: Gates>(b: &mut G, state: &mut [G::W; PERM_WIDTH]) {
     *state = b.permute(*state);
 }
 
 /// `PaddingFreeSponge<Perm16, 16, 8, 8>`: absorb in blocks of eight by overwriting the rate,
 /// permuting after each (a final partial block overwrites its prefix only); the digest is the
 /// first eight elements. The empty input hashes to zeros.
-pub fn hash_slice(b: &mut CircuitBuilder, values: &[Wire]) -> DigestWires {
+pub fn hash_slice<G: Gates>(b: &mut G, values: &[G::W]) -> Digest<G::W> {
     let mut state = [b.zero(); PERM_WIDTH];
     for block in values.chunks(RATE) {
         state[..block.len()].copy_from_slice(block);
@@ -85,7 +78,7 @@ pub fn hash_slice(b: &mut CircuitBuilder, values: &[Wire]) -> DigestWires {
 
 /// `TruncatedPermutation<Perm16, 2, 8, 16>`: the first eight elements of the permuted
 /// `left ‖ right`.
-pub fn compress(b: &mut CircuitBuilder, left: &DigestWires, right: &DigestWires) -> DigestWires {
+pub fn compress<G: Gates>(b: &mut G, left: &Digest<G::W>, right: &Digest<G::W>) -> Digest<G::W> {
     let mut state = [b.zero(); PERM_WIDTH];
     state[..DIGEST].copy_from_slice(left);
     state[DIGEST..].copy_from_slice(right);
@@ -95,12 +88,12 @@ pub fn compress(b: &mut CircuitBuilder, left: &DigestWires, right: &DigestWires)
 
 /// One Merkle step: `compress(node, sibling)` when `bit` is 0, `compress(sibling, node)` when
 /// it is 1 (`bit` is the node's position, the low bit of its index).
-pub fn merkle_step(
-    b: &mut CircuitBuilder,
-    bit: Wire,
-    node: &DigestWires,
-    sibling: &DigestWires,
-) -> DigestWires {
+pub fn merkle_step<G: Gates>(
+    b: &mut G,
+    bit: G::W,
+    node: &Digest<G::W>,
+    sibling: &Digest<G::W>,
+) -> Digest<G::W> {
     let mut state = [b.zero(); PERM_WIDTH];
     state[..DIGEST].copy_from_slice(node);
     state[DIGEST..].copy_from_slice(sibling);
@@ -111,15 +104,15 @@ pub fn merkle_step(
 /// `DuplexChallenger<Val, Perm16, 16, 8>` in the circuit: the same absorb, squeeze and
 /// length-tag rules, so it draws exactly the native challenger's values from the same inputs.
 #[derive(Clone, Debug)]
-pub struct CircuitChallenger {
-    state: [Wire; PERM_WIDTH],
-    input: Vec<Wire>,
-    output: Vec<Wire>,
+pub struct CircuitChallenger<W> {
+    state: [W; PERM_WIDTH],
+    input: Vec<W>,
+    output: Vec<W>,
 }
 
-impl CircuitChallenger {
+impl<W: Copy + std::fmt::Debug> CircuitChallenger<W> {
     /// The challenger's initial (all-zero) state.
-    pub fn new(b: &CircuitBuilder) -> Self {
+    pub fn new<G: Gates<W = W>>(b: &mut G) -> Self {
         Self {
             state: [b.zero(); PERM_WIDTH],
             input: Vec::new(),
@@ -127,7 +120,7 @@ impl CircuitChallenger {
         }
     }
 
-    fn duplex(&mut self, b: &mut CircuitBuilder) {
+    fn duplex<G: Gates<W = W>>(&mut self, b: &mut G) {
         let n = self.input.len();
         debug_assert!(n <= RATE);
         for (i, w) in self.input.drain(..).enumerate() {
@@ -144,7 +137,7 @@ impl CircuitChallenger {
     }
 
     /// Absorbs one base-field wire.
-    pub fn observe(&mut self, b: &mut CircuitBuilder, w: Wire) {
+    pub fn observe<G: Gates<W = W>>(&mut self, b: &mut G, w: W) {
         self.output.clear();
         self.input.push(w);
         if self.input.len() == RATE {
@@ -153,26 +146,26 @@ impl CircuitChallenger {
     }
 
     /// Absorbs base-field wires in order.
-    pub fn observe_all(&mut self, b: &mut CircuitBuilder, ws: &[Wire]) {
+    pub fn observe_all<G: Gates<W = W>>(&mut self, b: &mut G, ws: &[W]) {
         for w in ws {
             self.observe(b, *w);
         }
     }
 
     /// Absorbs an extension wire as its eight coordinates.
-    pub fn observe_ext(&mut self, b: &mut CircuitBuilder, w: Wire) {
+    pub fn observe_ext<G: Gates<W = W>>(&mut self, b: &mut G, w: W) {
         let coords = b.unpack(w);
         self.observe_all(b, &coords);
     }
 
     /// Absorbs a base-field constant.
-    pub fn observe_constant(&mut self, b: &mut CircuitBuilder, v: Val) {
+    pub fn observe_constant<G: Gates<W = W>>(&mut self, b: &mut G, v: Val) {
         let w = b.constant_base(v);
         self.observe(b, w);
     }
 
     /// Squeezes one base-field element.
-    pub fn sample(&mut self, b: &mut CircuitBuilder) -> Wire {
+    pub fn sample<G: Gates<W = W>>(&mut self, b: &mut G) -> W {
         if !self.input.is_empty() || self.output.is_empty() {
             self.duplex(b);
         }
@@ -180,7 +173,7 @@ impl CircuitChallenger {
     }
 
     /// Squeezes an extension element (coordinate `i` is the `i`-th squeeze).
-    pub fn sample_ext(&mut self, b: &mut CircuitBuilder) -> Wire {
+    pub fn sample_ext<G: Gates<W = W>>(&mut self, b: &mut G) -> W {
         let mut coords = [b.zero(); super::circuit::D];
         for c in coords.iter_mut() {
             *c = self.sample(b);
@@ -189,7 +182,7 @@ impl CircuitChallenger {
     }
 
     /// `sample_bits(bits)`: the low `bits` bits of a squeezed element, little-endian.
-    pub fn sample_bits(&mut self, b: &mut CircuitBuilder, bits: usize) -> Vec<Wire> {
+    pub fn sample_bits<G: Gates<W = W>>(&mut self, b: &mut G, bits: usize) -> Vec<W> {
         assert!(bits < VAL_BITS);
         let x = self.sample(b);
         to_bits(b, x)[..bits].to_vec()
@@ -197,7 +190,7 @@ impl CircuitChallenger {
 
     /// `check_witness(bits, witness)`: absorbs the witness and asserts the next `bits` sampled
     /// bits are zero. Zero bits absorb nothing, as natively.
-    pub fn check_witness(&mut self, b: &mut CircuitBuilder, bits: usize, witness: Wire) {
+    pub fn check_witness<G: Gates<W = W>>(&mut self, b: &mut G, bits: usize, witness: W) {
         if bits == 0 {
             return;
         }

@@ -10,6 +10,10 @@ pub mod circuit;
 #[cfg(test)]
 mod gadget_tests;
 pub mod gadgets;
+pub mod gates;
+pub mod pcs;
+#[cfg(test)]
+mod pcs_tests;
 pub mod stark;
 #[cfg(test)]
 mod tests;

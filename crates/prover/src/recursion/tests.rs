@@ -1,5 +1,6 @@
 use super::air::TableKind;
 use super::circuit::{CircuitBuilder, CircuitError, D, Ext, PERM_WIDTH, Wire};
+use super::gates::Gates;
 use super::poseidon2;
 use super::stark::CircuitKey;
 use crate::config::Val;
