@@ -17,6 +17,9 @@ mod pcs_tests;
 pub mod stark;
 #[cfg(test)]
 mod tests;
+pub mod verifier;
+#[cfg(test)]
+mod verifier_tests;
 
 use crate::config::Perm16;
 

@@ -544,6 +544,12 @@ impl<'a> NativeFriSource<'a> {
         }
     }
 
+    /// Records `v` (labelled `label`) and hands it out.
+    pub(crate) fn give_value(&mut self, v: Ext, label: &'static str) -> Ext {
+        self.label = label;
+        self.give(v)
+    }
+
     fn give(&mut self, v: Ext) -> Ext {
         self.tape.push(v);
         self.labels.push(self.label);

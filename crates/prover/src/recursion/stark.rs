@@ -76,6 +76,35 @@ impl CircuitKey {
         &self.circuit
     }
 
+    /// The tables (the batch's AIRs), in [`TABLES`] order.
+    pub fn tables(&self) -> &[Table] {
+        &self.tables
+    }
+
+    /// Log of each table's height, in [`TABLES`] order.
+    pub fn degree_bits(&self) -> Vec<usize> {
+        self.tables
+            .iter()
+            .map(|t| t.height.trailing_zeros() as usize)
+            .collect()
+    }
+
+    /// The configuration proofs are made under.
+    pub fn config(&self) -> &LeafConfig {
+        &self.config
+    }
+
+    /// The commitment to the circuit's preprocessed columns: its verifying key.
+    pub fn preprocessed_commitment(&self) -> [Val; 8] {
+        self.prover_data
+            .common
+            .preprocessed
+            .as_ref()
+            .expect("every circuit has preprocessed tables")
+            .commitment
+            .roots()[0]
+    }
+
     /// Table heights, in [`TABLES`] order.
     pub fn heights(&self) -> Vec<(TableKind, usize)> {
         self.tables.iter().map(|t| (t.kind, t.height)).collect()
