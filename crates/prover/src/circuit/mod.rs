@@ -74,7 +74,9 @@
 mod trace;
 pub(crate) use trace::fill_perm;
 
-pub use trace::{CheckpointWitness, TraceError, generate_trace, prover_limbs};
+pub use trace::{
+    CheckpointWitness, TraceError, generate_trace, generate_trace_padded, prover_limbs,
+};
 
 use crate::config::Val;
 use crate::raw::{HALF_FULL_ROUNDS, PARTIAL_ROUNDS, SBOX_DEGREE, WIDTH as POSEIDON2_WIDTH};

@@ -494,6 +494,16 @@ pub fn generate_trace(
     checkpoints: &[CheckpointWitness],
     prover: &Address,
 ) -> Result<(RowMajorMatrix<Val>, [Val; NUM_PUBLIC_VALUES]), TraceError> {
+    generate_trace_padded(checkpoints, prover, 4)
+}
+
+/// [`generate_trace`] padded to at least `min_rows` rows (a power of two): a fixed height for
+/// proofs a recursive verifier checks.
+pub fn generate_trace_padded(
+    checkpoints: &[CheckpointWitness],
+    prover: &Address,
+    min_rows: usize,
+) -> Result<(RowMajorMatrix<Val>, [Val; NUM_PUBLIC_VALUES]), TraceError> {
     let first = checkpoints.first().ok_or(TraceError::Empty)?;
     let rows_hint: usize = checkpoints
         .iter()
@@ -687,7 +697,7 @@ pub fn generate_trace(
         b.seal();
     }
     let rows = b.values.len() / WIDTH;
-    for _ in rows..rows.next_power_of_two().max(4) {
+    for _ in rows..rows.next_power_of_two().max(min_rows).max(4) {
         b.pad();
     }
     pv[pv::END_ROOT..][..8].copy_from_slice(&b.regs.root);

@@ -5,6 +5,7 @@
 //! * [`air`] — one AIR per gate kind and the witness table;
 //! * [`stark`] — trace generation, proving and verification ([`stark::CircuitKey`]).
 
+pub mod aggregate;
 pub mod air;
 pub mod circuit;
 #[cfg(test)]
