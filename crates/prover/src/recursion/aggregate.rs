@@ -288,7 +288,7 @@ fn side<G: Gates, S: SideSource<G>>(
         InnerKind::Checkpoint(spec) => {
             let pvs = src.public_values(g, NUM_PUBLIC_VALUES);
             let seal = src.seal(g);
-            verify_batch(g, spec, &[pvs.clone()], None, src);
+            verify_batch(g, spec, std::slice::from_ref(&pvs), None, src);
             // The proof's chain value is compress(0, seal): the seal is the checkpoint's.
             let zero = [g.zero(); 8];
             let own = compress(g, &zero, &seal);
