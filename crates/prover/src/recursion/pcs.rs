@@ -168,7 +168,8 @@ fn pcs_seed(shape: &ClaimShape) -> Vec<Val> {
 }
 
 fn fri_seed(settings: &FriSettings, max_bits: usize) -> Vec<Val> {
-    let ds = FriShape::with_schedule(&settings.fri_parameters(), vec![1; max_bits - 1], max_bits)
+    let rounds = max_bits - settings.log_blowup;
+    let ds = FriShape::with_schedule(&settings.fri_parameters(), vec![1; rounds], max_bits)
         .domain_separator::<Val, Ext>();
     let mut rec = SeedRecorder(Vec::new());
     ds.seed(&mut rec);
@@ -211,8 +212,16 @@ pub fn verify_pcs<G: Gates, S: FriSource<G>>(
 ) {
     assert_eq!(claims.len(), shape.batches.len(), "claims follow the shape");
     let h = shape.max_lde_bits(settings);
-    assert!(h >= 2, "the tallest LDE has at least four rows");
-    let rounds = h - 1;
+    assert!(h > settings.log_blowup, "the tallest matrix has at least two rows");
+    let min_lh = shape
+        .batches
+        .iter()
+        .flatten()
+        .map(|m| m.log_degree + settings.log_blowup)
+        .min()
+        .unwrap_or(h);
+    // Fold by two down to the blowup (a constant polynomial's LDE).
+    let rounds = h - settings.log_blowup;
 
     // Transcript: claims, α, FRI rounds, final polynomial, grinding, indices.
     for v in pcs_seed(shape) {
@@ -294,8 +303,9 @@ pub fn verify_pcs<G: Gates, S: FriSource<G>>(
         .iter()
         .map(|b| {
             let top: Vec<G::W> = (0..h - 1).map(|k| b[h - 1 - k]).collect();
+            let needed = (h - min_lh).max(rounds - 1);
             let mut s = vec![pow_bits(g, Val::two_adic_generator(h), &top)];
-            for r in 0..h - 1 {
+            for r in 0..needed {
                 let t = g.mul(s[r], s[r]);
                 let next = g.alu(t, b[r + 1], t, -Val::TWO, Val::ZERO, Val::ZERO);
                 s.push(next);
