@@ -842,3 +842,230 @@ pub async fn latency(
     }
     Ok(())
 }
+
+/// Resets the peak resident set size (Linux `clear_refs`), so [`peak_rss_bytes`] measures
+/// the next phase alone.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Time and peak memory of one phase.
+fn phase<T>(f: impl FnOnce() -> T) -> (T, serde_json::Value) {
+    reset_peak_rss();
+    let (out, seconds) = timed(f);
+    (out, json!({ "seconds": seconds, "peak_rss_bytes": peak_rss_bytes() }))
+}
+
+fn seconds_of(v: &serde_json::Value) -> f64 {
+    v["seconds"].as_f64().unwrap_or(f64::NAN)
+}
+
+/// `vouch bench aggregate`: an epoch of devnet-sized checkpoints proven as recursion leaves,
+/// one aggregation step, and the whole epoch reduced to one proof as a binary tree and as a
+/// running accumulator, all in one run, against the baseline the node runs today (re-proving
+/// the epoch at its end). Latency after the last checkpoint: its leaf proof plus the
+/// aggregation steps that must follow it (the tree's height; one accumulator step).
+pub fn aggregate(checkpoints: usize, transfers_per_block: usize, json_out: bool) -> Result<()> {
+    use alloy::primitives::Address;
+    use vouch_prover::fixture::{FixtureSpec, build};
+    use vouch_prover::recursion::aggregate::{
+        AggStatement, Aggregator, CheckpointProver, InnerKind, InnerProof,
+    };
+    use vouch_rollup::hash::Digest;
+
+    anyhow::ensure!(checkpoints.is_power_of_two(), "--checkpoints must be a power of two");
+    let fx = build(FixtureSpec {
+        accounts: 16,
+        checkpoints,
+        blocks: 2,
+        transfers_per_block,
+        deposits_per_block: 1,
+        seed: 1,
+        vary: false,
+    });
+    let log_rows = fx
+        .checkpoints
+        .iter()
+        .map(|c| vouch_prover::proof::trace_log_rows(std::slice::from_ref(c)))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(2);
+    let prover = Address::repeat_byte(0x42);
+
+    // Baseline: the epoch re-proven at its end (the node's epoch proof, EVM configuration).
+    let (baseline, baseline_phase) =
+        phase(|| vouch_prover::proof::prove_epoch(&fx.checkpoints, &prover));
+    baseline?;
+
+    // Leaves.
+    let (leaf_prover, setup_leaf) = phase(|| CheckpointProver::new(log_rows));
+    let leaf_prover = leaf_prover.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut leaves = Vec::new();
+    let mut leaf_phases = Vec::new();
+    for w in &fx.checkpoints {
+        let (p, ph) = phase(|| leaf_prover.prove(w));
+        leaves.push(p?);
+        leaf_phases.push(ph);
+    }
+    let statements: Vec<AggStatement> = {
+        let mut chain = Digest::ZERO;
+        leaves
+            .iter()
+            .map(|(_, s)| {
+                let a = AggStatement::of_checkpoint(s, chain, prover);
+                chain = a.chain_end;
+                a
+            })
+            .collect()
+    };
+    let leaf_kind = InnerKind::Checkpoint(leaf_prover.spec().clone());
+    let err = |e: vouch_prover::recursion::stark::StarkError| anyhow::anyhow!("{e}");
+
+    // The tree: level 1 pairs leaves, each further level pairs the level below.
+    let (level1, setup_tree1) =
+        phase(|| Aggregator::new(leaf_kind.clone(), leaf_kind.clone()));
+    let level1 = level1.map_err(err)?;
+    let mut tree_levels = Vec::new();
+    let mut nodes = Vec::new();
+    let mut step_phases = Vec::new();
+    for pair in 0..checkpoints / 2 {
+        let (a, b) = (2 * pair, 2 * pair + 1);
+        let joined = statements[a].join(&statements[b], prover).expect("consecutive");
+        let (p, ph) = phase(|| {
+            level1.prove(
+                InnerProof::Checkpoint(&leaves[a].0, &leaves[a].1),
+                InnerProof::Checkpoint(&leaves[b].0, &leaves[b].1),
+                &joined,
+            )
+        });
+        nodes.push((p.map_err(err)?, joined));
+        step_phases.push(ph);
+    }
+    let one_step = step_phases[0].clone();
+    tree_levels.push(json!({
+        "level": 1,
+        "circuit": level1.circuit().size(),
+        "heights": level1.key().heights(),
+        "steps": step_phases,
+    }));
+    let mut below = level1;
+    let mut level = 1;
+    while nodes.len() > 1 {
+        level += 1;
+        let kind = below.as_inner().map_err(err)?;
+        let (agg, setup) = phase(|| Aggregator::new(kind.clone(), kind));
+        let agg = agg.map_err(err)?;
+        let mut next = Vec::new();
+        let mut phases = Vec::new();
+        for pair in nodes.chunks(2) {
+            let joined = pair[0].1.join(&pair[1].1, prover).expect("consecutive");
+            let (p, ph) = phase(|| {
+                agg.prove(
+                    InnerProof::Aggregation(&pair[0].0, &pair[0].1),
+                    InnerProof::Aggregation(&pair[1].0, &pair[1].1),
+                    &joined,
+                )
+            });
+            next.push((p.map_err(err)?, joined));
+            phases.push(ph);
+        }
+        tree_levels.push(json!({
+            "level": level,
+            "setup": setup,
+            "circuit": agg.circuit().size(),
+            "heights": agg.key().heights(),
+            "steps": phases,
+        }));
+        nodes = next;
+        below = agg;
+    }
+    let (tree_proof, tree_statement) = nodes.pop().expect("one root");
+    let tree_verified = below.verify(&tree_proof, &tree_statement).is_ok()
+        && tree_statement.chain_start == Digest::ZERO;
+    let tree_bytes = postcard::to_allocvec(&tree_proof)?.len();
+
+    // The accumulator: absorb each checkpoint as it arrives (a circuit per position, each
+    // with the previous one's verifying key; position 1 is the tree's level-1 circuit).
+    let checkpoint = |k: usize| InnerProof::Checkpoint(&leaves[k].0, &leaves[k].1);
+    let (first, setup) = phase(|| Aggregator::new(leaf_kind.clone(), leaf_kind.clone()));
+    let mut acc_agg = first.map_err(err)?;
+    let mut acc_statement = statements[0].join(&statements[1], prover).expect("consecutive");
+    let (p, ph) = phase(|| acc_agg.prove(checkpoint(0), checkpoint(1), &acc_statement));
+    let mut acc_proof = p.map_err(err)?;
+    let mut acc_steps = vec![json!({ "absorbs": 1, "setup": setup, "step": ph })];
+    for k in 2..checkpoints {
+        let kind = acc_agg.as_inner().map_err(err)?;
+        let (next, setup) = phase(|| Aggregator::new(kind, leaf_kind.clone()));
+        let next = next.map_err(err)?;
+        let joined = acc_statement.join(&statements[k], prover).expect("consecutive");
+        let (p, ph) = phase(|| {
+            next.prove(
+                InnerProof::Aggregation(&acc_proof, &acc_statement),
+                checkpoint(k),
+                &joined,
+            )
+        });
+        acc_proof = p.map_err(err)?;
+        acc_steps.push(json!({
+            "absorbs": k,
+            "setup": setup,
+            "circuit": next.circuit().size(),
+            "heights": next.key().heights(),
+            "step": ph,
+        }));
+        acc_agg = next;
+        acc_statement = joined;
+    }
+    let acc_verified =
+        acc_agg.verify(&acc_proof, &acc_statement).is_ok() && acc_statement == tree_statement;
+
+    let leaf_seconds = seconds_of(leaf_phases.last().expect("a leaf"));
+    let step_seconds = seconds_of(&one_step);
+    let levels = checkpoints.trailing_zeros() as f64;
+    let tree_latency = leaf_seconds
+        + tree_levels
+            .iter()
+            .map(|l| seconds_of(&l["steps"][0]))
+            .sum::<f64>();
+    let acc_latency = leaf_seconds
+        + seconds_of(&acc_steps.last().expect("a step")["step"]);
+    let baseline_seconds = seconds_of(&baseline_phase);
+    let security = vouch_prover::security::recursion_security(
+        below.key().heights().iter().map(|(_, h)| h.trailing_zeros() as usize).max().unwrap_or(0),
+    );
+    let out = json!({
+        "bench": "aggregate",
+        "checkpoints": checkpoints,
+        "transfers_per_checkpoint": 2 * transfers_per_block,
+        "leaf_log_rows": log_rows,
+        "baseline_epoch_reproof": baseline_phase,
+        "leaf_setup": setup_leaf,
+        "checkpoint_proof": leaf_phases.last(),
+        "checkpoint_proofs": leaf_phases,
+        "tree_level1_setup": setup_tree1,
+        "aggregation_step": one_step,
+        "ratio_step_to_checkpoint": step_seconds / leaf_seconds,
+        "tree": {
+            "levels": tree_levels,
+            "latency_after_last_checkpoint_seconds": tree_latency,
+            "proof_bytes": tree_bytes,
+        },
+        "accumulator": {
+            "steps": acc_steps,
+            "latency_after_last_checkpoint_seconds": acc_latency,
+            "proof_bytes": postcard::to_allocvec(&acc_proof)?.len(),
+        },
+        "tree_height": levels,
+        "latency_ratio_tree": baseline_seconds / tree_latency,
+        "latency_ratio_accumulator": baseline_seconds / acc_latency,
+        "security_bits": security,
+        "verified": tree_verified && acc_verified,
+    });
+    if json_out {
+        println!("{out}")
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?)
+    }
+    Ok(())
+}

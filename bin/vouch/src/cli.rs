@@ -437,6 +437,23 @@ pub enum BenchCommand {
     /// Epoch-proof FRI settings side by side (blowup, queries, grinding): proving time, proof
     /// size and proven/conjectured security bits, against the previous 43-query setting.
     Fri(FriBenchArgs),
+    /// Recursive aggregation: a checkpoint proof, one aggregation step, and a whole epoch
+    /// reduced to one proof as a tree and as an accumulator, against re-proving the epoch.
+    Aggregate(AggregateBenchArgs),
+}
+
+/// `vouch bench aggregate`.
+#[derive(Debug, Args)]
+pub struct AggregateBenchArgs {
+    /// Checkpoints in the epoch (a power of two, for the tree).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(2..=16))]
+    pub checkpoints: u64,
+    /// Transfers per block (2 blocks and 2 deposits per checkpoint).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=30))]
+    pub transfers_per_block: u64,
+    /// One-line JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vouch bench fri`.

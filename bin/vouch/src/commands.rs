@@ -41,6 +41,16 @@ pub async fn run(command: Command) -> Result<()> {
             );
             crate::bench::latency(a.epochs as usize, a.checkpoints, a.tx_rate, a.json).await
         }
+        Command::Bench(BenchCommand::Aggregate(a)) => {
+            tokio::task::spawn_blocking(move || {
+                crate::bench::aggregate(
+                    a.checkpoints as usize,
+                    a.transfers_per_block as usize,
+                    a.json,
+                )
+            })
+            .await?
+        }
         Command::Bench(BenchCommand::Fri(a)) => {
             tokio::task::spawn_blocking(move || {
                 crate::bench::fri(a.transfers_per_block as usize, a.json)

@@ -86,6 +86,21 @@ pub fn epoch_security_with(setting: crate::config::FriSetting, log_rows: usize) 
     )
 }
 
+/// Security of a recursion proof (checkpoint leaves made for aggregation, and aggregation
+/// proofs) whose tallest table has `2^log_rows` rows, under the recursion FRI parameters.
+/// Plonky3's estimators take one AIR: this is the transition AIR's estimate (531 columns,
+/// constraint degree 3, reads the next row) at that height, a stand-in for the batch of
+/// recursion tables (degree 3 too). The FRI term does not depend on the AIR.
+pub fn recursion_security(log_rows: usize) -> SecurityReport {
+    security_report::<crate::config::LeafChallenge, _, _>(
+        &crate::circuit::TransitionAir,
+        &crate::config::recursion_fri_parameters(()),
+        log_rows,
+        POSEIDON2_COLLISION_BITS,
+        2,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +110,14 @@ mod tests {
         for log_rows in [10, 16, 20] {
             let e = epoch_security(log_rows);
             assert!(e.proven_bits >= 100, "epoch at 2^{log_rows}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn recursion_proofs_reach_100_conjectured_bits() {
+        for log_rows in 11..=22 {
+            let r = recursion_security(log_rows);
+            assert!(r.conjectured_bits >= 100, "recursion at 2^{log_rows}: {r:?}");
         }
     }
 

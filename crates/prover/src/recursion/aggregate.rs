@@ -229,6 +229,25 @@ impl CheckpointProver {
     }
 }
 
+/// Proves one checkpoint as a batch STARK of `2^log_rows` rows under any Poseidon2
+/// configuration (tests: a proof of another configuration than the aggregation expects).
+pub fn prove_leaf_with(
+    config: &LeafConfig,
+    log_rows: usize,
+    witness: &CheckpointWitness,
+) -> Result<LeafProof, ProofError> {
+    let (trace, pv) =
+        generate_trace_padded(std::slice::from_ref(witness), &Address::ZERO, 1 << log_rows)?;
+    let prover_data = ProverData::from_airs_and_degrees(config, &[TransitionAir], &[log_rows])
+        .map_err(|e| ProofError::Prove(format!("{e:?}")))?;
+    let instances = [StarkInstance {
+        air: &TransitionAir,
+        trace: &trace,
+        public_values: pv.to_vec(),
+    }];
+    prove_batch(config, &instances, &prover_data).map_err(|e| ProofError::Prove(format!("{e:?}")))
+}
+
 /// One input of an aggregation circuit.
 #[derive(Clone, Debug)]
 pub enum InnerKind {
@@ -582,28 +601,36 @@ impl Aggregator {
         ))
     }
 
-    /// The circuit's inputs for `left` and `right` under the claimed `joined` statement, after
-    /// running the reference verifier on them; `Err` names the first failed check.
+    /// Runs the reference verifier of this step on `left` and `right` under the claimed `joined`
+    /// statement: the circuit's inputs (in reading order, complete even when a check fails) and
+    /// the first failed check, if any.
+    pub fn run(
+        &self,
+        left: InnerProof<'_>,
+        right: InnerProof<'_>,
+        joined: &AggStatement,
+    ) -> Result<(Vec<Ext>, Result<(), String>), String> {
+        let mmcs = leaf_val_mmcs();
+        let mut g = Native::new();
+        let joined_pv: Vec<Ext> = joined.public_values().iter().map(|v| Ext::from(*v)).collect();
+        let mut l = native_side(left, &self.kinds[0], &mmcs)?;
+        let mut r = native_side(right, &self.kinds[1], &mmcs)?;
+        aggregate(&mut g, &self.kinds, &joined_pv, &mut l, &mut r);
+        let mut inputs = l.inner.tape().to_vec();
+        inputs.extend(r.inner.tape());
+        Ok((inputs, g.result()))
+    }
+
+    /// The circuit's inputs for `left` and `right` under `joined`, once the reference verifier
+    /// accepts them; `Err` names the first failed check.
     pub fn inputs(
         &self,
         left: InnerProof<'_>,
         right: InnerProof<'_>,
         joined: &AggStatement,
     ) -> Result<Vec<Ext>, String> {
-        let mmcs = leaf_val_mmcs();
-        let mut g = Native::new();
-        let joined_pv: Vec<Ext> = joined
-            .public_values()
-            .iter()
-            .map(|v| Ext::from(*v))
-            .collect();
-        let mut l = native_side(left, &self.kinds[0], &mmcs)?;
-        let mut r = native_side(right, &self.kinds[1], &mmcs)?;
-        aggregate(&mut g, &self.kinds, &joined_pv, &mut l, &mut r);
-        g.result()?;
-        let mut inputs = l.inner.tape().to_vec();
-        inputs.extend(r.inner.tape());
-        Ok(inputs)
+        let (inputs, result) = self.run(left, right, joined)?;
+        result.map(|()| inputs)
     }
 
     /// Proves that `left` and `right` verify and chain into `joined`.

@@ -41,7 +41,7 @@ pub const MIN_HEIGHT: usize = 4;
 const WITNESS_WIDTH: usize = 2 + D;
 
 /// Which table an AIR is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum TableKind {
     /// One row per wire.
     Witness,
