@@ -853,7 +853,10 @@ fn reset_peak_rss() {
 fn phase<T>(f: impl FnOnce() -> T) -> (T, serde_json::Value) {
     reset_peak_rss();
     let (out, seconds) = timed(f);
-    (out, json!({ "seconds": seconds, "peak_rss_bytes": peak_rss_bytes() }))
+    (
+        out,
+        json!({ "seconds": seconds, "peak_rss_bytes": peak_rss_bytes() }),
+    )
 }
 
 fn seconds_of(v: &serde_json::Value) -> f64 {
@@ -873,7 +876,10 @@ pub fn aggregate(checkpoints: usize, transfers_per_block: usize, json_out: bool)
     };
     use vouch_rollup::hash::Digest;
 
-    anyhow::ensure!(checkpoints.is_power_of_two(), "--checkpoints must be a power of two");
+    anyhow::ensure!(
+        checkpoints.is_power_of_two(),
+        "--checkpoints must be a power of two"
+    );
     let fx = build(FixtureSpec {
         accounts: 16,
         checkpoints,
@@ -923,15 +929,16 @@ pub fn aggregate(checkpoints: usize, transfers_per_block: usize, json_out: bool)
     let err = |e: vouch_prover::recursion::stark::StarkError| anyhow::anyhow!("{e}");
 
     // The tree: level 1 pairs leaves, each further level pairs the level below.
-    let (level1, setup_tree1) =
-        phase(|| Aggregator::new(leaf_kind.clone(), leaf_kind.clone()));
+    let (level1, setup_tree1) = phase(|| Aggregator::new(leaf_kind.clone(), leaf_kind.clone()));
     let level1 = level1.map_err(err)?;
     let mut tree_levels = Vec::new();
     let mut nodes = Vec::new();
     let mut step_phases = Vec::new();
     for pair in 0..checkpoints / 2 {
         let (a, b) = (2 * pair, 2 * pair + 1);
-        let joined = statements[a].join(&statements[b], prover).expect("consecutive");
+        let joined = statements[a]
+            .join(&statements[b], prover)
+            .expect("consecutive");
         let (p, ph) = phase(|| {
             level1.prove(
                 InnerProof::Checkpoint(&leaves[a].0, &leaves[a].1),
@@ -990,7 +997,9 @@ pub fn aggregate(checkpoints: usize, transfers_per_block: usize, json_out: bool)
     let checkpoint = |k: usize| InnerProof::Checkpoint(&leaves[k].0, &leaves[k].1);
     let (first, setup) = phase(|| Aggregator::new(leaf_kind.clone(), leaf_kind.clone()));
     let mut acc_agg = first.map_err(err)?;
-    let mut acc_statement = statements[0].join(&statements[1], prover).expect("consecutive");
+    let mut acc_statement = statements[0]
+        .join(&statements[1], prover)
+        .expect("consecutive");
     let (p, ph) = phase(|| acc_agg.prove(checkpoint(0), checkpoint(1), &acc_statement));
     let mut acc_proof = p.map_err(err)?;
     let mut acc_steps = vec![json!({ "absorbs": 1, "setup": setup, "step": ph })];
@@ -998,7 +1007,9 @@ pub fn aggregate(checkpoints: usize, transfers_per_block: usize, json_out: bool)
         let kind = acc_agg.as_inner().map_err(err)?;
         let (next, setup) = phase(|| Aggregator::new(kind, leaf_kind.clone()));
         let next = next.map_err(err)?;
-        let joined = acc_statement.join(&statements[k], prover).expect("consecutive");
+        let joined = acc_statement
+            .join(&statements[k], prover)
+            .expect("consecutive");
         let (p, ph) = phase(|| {
             next.prove(
                 InnerProof::Aggregation(&acc_proof, &acc_statement),
@@ -1028,11 +1039,16 @@ pub fn aggregate(checkpoints: usize, transfers_per_block: usize, json_out: bool)
             .iter()
             .map(|l| seconds_of(&l["steps"][0]))
             .sum::<f64>();
-    let acc_latency = leaf_seconds
-        + seconds_of(&acc_steps.last().expect("a step")["step"]);
+    let acc_latency = leaf_seconds + seconds_of(&acc_steps.last().expect("a step")["step"]);
     let baseline_seconds = seconds_of(&baseline_phase);
     let security = vouch_prover::security::recursion_security(
-        below.key().heights().iter().map(|(_, h)| h.trailing_zeros() as usize).max().unwrap_or(0),
+        below
+            .key()
+            .heights()
+            .iter()
+            .map(|(_, h)| h.trailing_zeros() as usize)
+            .max()
+            .unwrap_or(0),
     );
     let out = json!({
         "bench": "aggregate",

@@ -117,7 +117,10 @@ mod tests {
     fn recursion_proofs_reach_100_conjectured_bits() {
         for log_rows in 11..=22 {
             let r = recursion_security(log_rows);
-            assert!(r.conjectured_bits >= 100, "recursion at 2^{log_rows}: {r:?}");
+            assert!(
+                r.conjectured_bits >= 100,
+                "recursion at 2^{log_rows}: {r:?}"
+            );
         }
     }
 

@@ -38,13 +38,21 @@ fn leaves() -> &'static Leaves {
             vary: false,
         });
         let prover = CheckpointProver::new(LOG_ROWS).unwrap();
-        let proofs: Vec<_> = fx.checkpoints.iter().map(|w| prover.prove(w).unwrap()).collect();
+        let proofs: Vec<_> = fx
+            .checkpoints
+            .iter()
+            .map(|w| prover.prove(w).unwrap())
+            .collect();
         for (p, s) in &proofs {
             prover.verify(p, s).unwrap();
         }
         let leaf = InnerKind::Checkpoint(prover.spec().clone());
         let agg = Aggregator::new(leaf.clone(), leaf).unwrap();
-        Leaves { prover, proofs, agg }
+        Leaves {
+            prover,
+            proofs,
+            agg,
+        }
     })
 }
 
@@ -62,29 +70,117 @@ fn joined(i: usize, chain: Digest) -> AggStatement {
 }
 
 /// Refused twice: by the reference verifier, and by the circuit on the same inputs.
-fn refused(agg: &Aggregator, left: InnerProof<'_>, right: InnerProof<'_>, j: &AggStatement, what: &str) {
+fn refused(
+    agg: &Aggregator,
+    left: InnerProof<'_>,
+    right: InnerProof<'_>,
+    j: &AggStatement,
+    what: &str,
+    check: &str,
+) {
     let (inputs, result) = agg.run(left, right, j).expect(what);
     let why = result.expect_err(what);
-    let err = agg.circuit().execute(&j.public_values(), &inputs).expect_err(what);
+    assert!(
+        why.starts_with(check),
+        "{what}: refused by another check: {why}"
+    );
+    let err = agg
+        .circuit()
+        .execute(&j.public_values(), &inputs)
+        .expect_err(what);
     eprintln!("{what}: reference: {why}; circuit: {err}");
+}
+
+/// Aggregation proofs of checkpoints 0–1 and 2–3 (made once per test binary).
+fn pairs() -> &'static [(vouch_prover::recursion::stark::CircuitProof, AggStatement); 2] {
+    static PAIRS: OnceLock<[(vouch_prover::recursion::stark::CircuitProof, AggStatement); 2]> =
+        OnceLock::new();
+    PAIRS.get_or_init(|| {
+        let l = leaves();
+        eprintln!(
+            "leaf-pair circuit: {:?} {:?}",
+            l.agg.circuit().size(),
+            l.agg.key().heights()
+        );
+        let j01 = joined(0, Digest::ZERO);
+        let j23 = joined(2, j01.chain_end);
+        let t = Instant::now();
+        let p01 = l.agg.prove(leaf(0), leaf(1), &j01).unwrap();
+        eprintln!("aggregation proven in {:?}", t.elapsed());
+        let p23 = l.agg.prove(leaf(2), leaf(3), &j23).unwrap();
+        [(p01, j01), (p23, j23)]
+    })
 }
 
 #[test]
 fn two_checkpoint_proofs_aggregate_and_the_proof_verifies() {
     let l = leaves();
-    eprintln!("leaf circuit: {:?} {:?}", l.agg.circuit().size(), l.agg.key().heights());
-    let j = joined(0, Digest::ZERO);
-    let t = Instant::now();
-    let proof = l.agg.prove(leaf(0), leaf(1), &j).unwrap();
-    eprintln!("aggregation proven in {:?}", t.elapsed());
-    l.agg.verify(&proof, &j).unwrap();
+    let (proof, j) = &pairs()[0];
+    let (proof, j) = (proof, *j);
+    l.agg.verify(proof, &j).unwrap();
     // The same proof under another joined statement does not verify.
     let mut other = j;
     other.end_root = Digest::ZERO;
-    assert!(l.agg.verify(&proof, &other).is_err());
+    assert!(l.agg.verify(proof, &other).is_err());
     let mut other = j;
     other.prover = Address::repeat_byte(1);
-    assert!(l.agg.verify(&proof, &other).is_err(), "the prover is bound");
+    assert!(l.agg.verify(proof, &other).is_err(), "the prover is bound");
+}
+
+#[test]
+fn an_aggregation_of_aggregations_verifies() {
+    let l = leaves();
+    let [(p01, j01), (p23, j23)] = pairs();
+    let kind = l.agg.as_inner().unwrap();
+    let t = Instant::now();
+    let node = Aggregator::new(kind.clone(), kind).unwrap();
+    eprintln!(
+        "node circuit built in {:?}: {:?} {:?}",
+        t.elapsed(),
+        node.circuit().size(),
+        node.key().heights()
+    );
+    let j = j01.join(j23, Address::ZERO).unwrap();
+    let t = Instant::now();
+    let proof = node
+        .prove(
+            InnerProof::Aggregation(p01, j01),
+            InnerProof::Aggregation(p23, j23),
+            &j,
+        )
+        .unwrap();
+    eprintln!("aggregation of aggregations proven in {:?}", t.elapsed());
+    node.verify(&proof, &j).unwrap();
+    assert_eq!(j.chain_start, Digest::ZERO);
+    assert_eq!(j.end_root, l.proofs[3].1.checkpoint.state_root);
+    // The two halves in the wrong order do not chain.
+    let reversed = AggStatement {
+        start_root: j23.start_root,
+        start_archive: j23.start_archive,
+        chain_start: j23.chain_start,
+        start_deposits: j23.start_deposits,
+        ..*j01
+    };
+    refused(
+        &node,
+        InnerProof::Aggregation(p23, j23),
+        InnerProof::Aggregation(p01, j01),
+        &reversed,
+        "reversed halves",
+        "the two ranges chain",
+    );
+    // A leaf-pair proof under another statement than it proves.
+    let mut lie = *j23;
+    lie.end_root = l.proofs[2].1.checkpoint.state_root;
+    let lie_joined = j01.join(&lie, Address::ZERO).unwrap();
+    refused(
+        &node,
+        InnerProof::Aggregation(p01, j01),
+        InnerProof::Aggregation(p23, &lie),
+        &lie_joined,
+        "an inner statement the proof does not prove",
+        "FRI query grinding",
+    );
 }
 
 #[test]
@@ -100,7 +196,14 @@ fn statements_that_do_not_chain_are_refused() {
         end_deposits: c.end_deposits,
         ..a
     };
-    refused(&l.agg, leaf(0), leaf(2), &j, "a gap");
+    refused(
+        &l.agg,
+        leaf(0),
+        leaf(2),
+        &j,
+        "a gap",
+        "the two ranges chain",
+    );
     // The right order reversed.
     let b = AggStatement::of_checkpoint(&l.proofs[1].1, Digest::ZERO, Address::ZERO);
     let j = AggStatement {
@@ -110,7 +213,14 @@ fn statements_that_do_not_chain_are_refused() {
         end_deposits: a.end_deposits,
         ..b
     };
-    refused(&l.agg, leaf(1), leaf(0), &j, "reversed order");
+    refused(
+        &l.agg,
+        leaf(1),
+        leaf(0),
+        &j,
+        "reversed order",
+        "the two ranges chain",
+    );
 }
 
 fn compress_chain(chain: &Digest, s: &CheckpointStatement) -> Digest {
@@ -128,7 +238,10 @@ fn a_wrong_joined_statement_is_refused() {
         d
     };
     for (name, f) in [
-        ("start root", (|s: &mut AggStatement, d: Digest| s.start_root = d) as fn(&mut AggStatement, Digest)),
+        (
+            "start root",
+            (|s: &mut AggStatement, d: Digest| s.start_root = d) as fn(&mut AggStatement, Digest),
+        ),
         ("start archive", |s, d| s.start_archive = d),
         ("end root", |s, d| s.end_root = d),
         ("end archive", |s, d| s.end_archive = d),
@@ -152,7 +265,7 @@ fn a_wrong_joined_statement_is_refused() {
         fields.push((name, s));
     }
     for (name, s) in fields {
-        refused(&l.agg, leaf(0), leaf(1), &s, name);
+        refused(&l.agg, leaf(0), leaf(1), &s, name, "the joined statement");
     }
 }
 
@@ -162,37 +275,70 @@ fn a_changed_value_in_any_section_of_an_inner_proof_is_refused() {
     let j = joined(0, Digest::ZERO);
     let (p, s) = &l.proofs[0];
     type Tamper = fn(&mut LeafProof);
-    let tampers: [(&str, Tamper); 10] = [
-        ("main commitment", |p| {
+    // Everything the transcript absorbs moves the query indices, so the 20-bit grinding
+    // witness no longer grinds; what it does not absorb meets its own check.
+    const GRIND: &str = "FRI query grinding";
+    let tampers: [(&str, &str, Tamper); 10] = [
+        ("main commitment", GRIND, |p| {
             let mut r = p.commitments.main.roots().to_vec();
             r[0][0] += Val::ONE;
             p.commitments.main = r.into();
         }),
-        ("quotient commitment", |p| {
+        ("quotient commitment", GRIND, |p| {
             let mut r = p.commitments.quotient_chunks.roots().to_vec();
             r[0][5] += Val::ONE;
             p.commitments.quotient_chunks = r.into();
         }),
-        ("trace opening", |p| p.opened_values.instances[0].base_opened_values.trace_local[100] += Ext::ONE),
-        ("next-row opening", |p| {
-            p.opened_values.instances[0].base_opened_values.trace_next.as_mut().unwrap()[7] += Ext::ONE
+        ("trace opening", GRIND, |p| {
+            p.opened_values.instances[0].base_opened_values.trace_local[100] += Ext::ONE
         }),
-        ("quotient opening", |p| p.opened_values.instances[0].base_opened_values.quotient_chunks[0][3] += Ext::ONE),
-        ("FRI folding commitment", |p| {
+        ("next-row opening", GRIND, |p| {
+            p.opened_values.instances[0]
+                .base_opened_values
+                .trace_next
+                .as_mut()
+                .unwrap()[7] += Ext::ONE
+        }),
+        ("quotient opening", GRIND, |p| {
+            p.opened_values.instances[0]
+                .base_opened_values
+                .quotient_chunks[0][3] += Ext::ONE
+        }),
+        ("FRI folding commitment", GRIND, |p| {
             let mut r = p.opening_proof.commit_phase_commits[2].roots().to_vec();
             r[0][1] += Val::ONE;
             p.opening_proof.commit_phase_commits[2] = r.into();
         }),
-        ("FRI final polynomial", |p| p.opening_proof.final_poly[0] += Ext::ONE),
-        ("FRI grinding witness", |p| p.opening_proof.query_pow_witness += Val::ONE),
-        ("opened trace row", |p| p.opening_proof.input_openings[0].opened_values[3][0][17] += Val::ONE),
-        ("folding sibling", |p| p.opening_proof.commit_phase_openings[4].sibling_values[9][0] += Ext::ONE),
+        ("FRI final polynomial", GRIND, |p| {
+            p.opening_proof.final_poly[0] += Ext::ONE
+        }),
+        ("FRI grinding witness", GRIND, |p| {
+            p.opening_proof.query_pow_witness += Val::ONE
+        }),
+        (
+            "opened trace row",
+            "Merkle openings of the committed traces",
+            |p| p.opening_proof.input_openings[0].opened_values[3][0][17] += Val::ONE,
+        ),
+        ("folding sibling", "FRI folding commitments", |p| {
+            p.opening_proof.commit_phase_openings[4].sibling_values[9][0] += Ext::ONE
+        }),
     ];
-    for (what, f) in tampers {
-        let mut bad = p.clone();
+    for (what, check, f) in tampers {
+        let mut bad: LeafProof = postcard::from_bytes(&postcard::to_allocvec(p).unwrap()).unwrap();
         f(&mut bad);
-        assert!(l.prover.verify(&bad, s).is_err(), "{what}: Plonky3 refuses it too");
-        refused(&l.agg, InnerProof::Checkpoint(&bad, s), leaf(1), &j, what);
+        assert!(
+            l.prover.verify(&bad, s).is_err(),
+            "{what}: Plonky3 refuses it too"
+        );
+        refused(
+            &l.agg,
+            InnerProof::Checkpoint(&bad, s),
+            leaf(1),
+            &j,
+            what,
+            check,
+        );
     }
 }
 
@@ -213,15 +359,40 @@ fn a_proof_of_another_configuration_or_air_is_refused() {
     let taller = CheckpointProver::new(LOG_ROWS + 1).unwrap();
     let (p, s) = taller.prove(&fx.checkpoints[0]).unwrap();
     assert_eq!(s, l.proofs[0].1, "the same checkpoint");
-    let (inputs, result) = l.agg.run(InnerProof::Checkpoint(&p, &s), leaf(1), &j).unwrap();
+    let (inputs, result) = l
+        .agg
+        .run(InnerProof::Checkpoint(&p, &s), leaf(1), &j)
+        .unwrap();
     assert!(result.is_err(), "another height");
-    assert!(l.agg.circuit().execute(&j.public_values(), &inputs).is_err());
+    assert!(
+        l.agg
+            .circuit()
+            .execute(&j.public_values(), &inputs)
+            .is_err()
+    );
     // The node's checkpoint configuration (blowup 2, 100 queries), same AIR and height.
-    let other = vouch_prover::recursion::aggregate::prove_leaf_with(&leaf_config(), LOG_ROWS, &fx.checkpoints[0]).unwrap();
-    let (inputs, result) = l.agg.run(InnerProof::Checkpoint(&other, &s), leaf(1), &j).unwrap();
+    let other = vouch_prover::recursion::aggregate::prove_leaf_with(
+        &leaf_config(),
+        LOG_ROWS,
+        &fx.checkpoints[0],
+    )
+    .unwrap();
+    let (inputs, result) = l
+        .agg
+        .run(InnerProof::Checkpoint(&other, &s), leaf(1), &j)
+        .unwrap();
     assert!(result.is_err(), "another configuration");
-    assert!(l.agg.circuit().execute(&j.public_values(), &inputs).is_err());
+    assert!(
+        l.agg
+            .circuit()
+            .execute(&j.public_values(), &inputs)
+            .is_err()
+    );
     // A proof offered as an aggregation where this step takes a checkpoint: the step's input
     // kinds (and so their verifying keys) are fixed.
-    assert!(l.agg.run(InnerProof::Aggregation(&l.proofs[0].0, &j), leaf(1), &j).is_err());
+    assert!(
+        l.agg
+            .run(InnerProof::Aggregation(&l.proofs[0].0, &j), leaf(1), &j)
+            .is_err()
+    );
 }

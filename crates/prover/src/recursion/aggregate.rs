@@ -308,6 +308,7 @@ fn side<G: Gates, S: SideSource<G>>(
             let pvs = src.public_values(g, NUM_PUBLIC_VALUES);
             let seal = src.seal(g);
             verify_batch(g, spec, std::slice::from_ref(&pvs), None, src);
+            g.context("the checkpoint's seal");
             // The proof's chain value is compress(0, seal): the seal is the checkpoint's.
             let zero = [g.zero(); 8];
             let own = compress(g, &zero, &seal);
@@ -358,11 +359,13 @@ fn aggregate<G: Gates, L: SideSource<G>, R: SideSource<G>>(
     let chain_start = digest_at(joined, apv::CHAIN_START);
     let left = side(g, &kinds[0], chain_start, left_src);
     let right = side(g, &kinds[1], left.chain_end, right_src);
+    g.context("the two ranges chain");
     // The two ranges chain.
     assert_digest(g, &left.end_root, &right.start_root);
     assert_digest(g, &left.end_archive, &right.start_archive);
     assert_digest(g, &left.end_deposits, &right.start_deposits);
     assert_digest(g, &left.chain_end, &right.chain_start);
+    g.context("the joined statement");
     // The joined statement is their union.
     assert_digest(g, &digest_at(joined, apv::START_ROOT), &left.start_root);
     assert_digest(
@@ -612,7 +615,11 @@ impl Aggregator {
     ) -> Result<(Vec<Ext>, Result<(), String>), String> {
         let mmcs = leaf_val_mmcs();
         let mut g = Native::new();
-        let joined_pv: Vec<Ext> = joined.public_values().iter().map(|v| Ext::from(*v)).collect();
+        let joined_pv: Vec<Ext> = joined
+            .public_values()
+            .iter()
+            .map(|v| Ext::from(*v))
+            .collect();
         let mut l = native_side(left, &self.kinds[0], &mmcs)?;
         let mut r = native_side(right, &self.kinds[1], &mmcs)?;
         aggregate(&mut g, &self.kinds, &joined_pv, &mut l, &mut r);

@@ -56,6 +56,10 @@ pub trait Gates {
     /// see [`super::gadgets::to_bits`].
     fn bits_hint(&mut self, x: Self::W) -> [Self::W; VAL_BITS];
 
+    /// Names the check the following gates make (the reference verifier reports it with a
+    /// failure; a circuit ignores it).
+    fn context(&mut self, _what: &'static str) {}
+
     /// The zero constant.
     fn zero(&mut self) -> Self::W {
         self.constant(Ext::ZERO)
@@ -200,6 +204,7 @@ fn canonical_bits(v: &Ext) -> [Ext; VAL_BITS] {
 #[derive(Debug, Default)]
 pub struct Native {
     checks: usize,
+    context: &'static str,
     failure: Option<String>,
 }
 
@@ -225,7 +230,12 @@ impl Native {
     /// Records a failed check unless one is already recorded.
     pub fn fail(&mut self, why: impl Into<String>) {
         if self.failure.is_none() {
-            self.failure = Some(format!("check #{}: {}", self.checks, why.into()));
+            self.failure = Some(format!(
+                "{} (check #{}): {}",
+                self.context,
+                self.checks,
+                why.into()
+            ));
         }
     }
 
@@ -239,6 +249,10 @@ impl Native {
 
 impl Gates for Native {
     type W = Ext;
+
+    fn context(&mut self, what: &'static str) {
+        self.context = what;
+    }
 
     fn constant(&mut self, v: Ext) -> Ext {
         v

@@ -212,7 +212,10 @@ pub fn verify_pcs<G: Gates, S: FriSource<G>>(
 ) {
     assert_eq!(claims.len(), shape.batches.len(), "claims follow the shape");
     let h = shape.max_lde_bits(settings);
-    assert!(h > settings.log_blowup, "the tallest matrix has at least two rows");
+    assert!(
+        h > settings.log_blowup,
+        "the tallest matrix has at least two rows"
+    );
     let min_lh = shape
         .batches
         .iter()
@@ -258,7 +261,9 @@ pub fn verify_pcs<G: Gates, S: FriSource<G>>(
     let final_poly = source.final_poly(g);
     ch.observe_ext(g, final_poly);
     let pow = source.query_pow_witness(g);
+    g.context("FRI query grinding");
     ch.check_witness(g, settings.query_pow_bits, pow);
+    g.context("FRI query indices");
     let bits: Vec<Vec<G::W>> = (0..settings.num_queries)
         .map(|_| ch.sample_bits(g, h))
         .collect();
@@ -329,10 +334,12 @@ pub fn verify_pcs<G: Gates, S: FriSource<G>>(
             .collect();
         let hb = *lhs.iter().max().expect("a batch commits a matrix");
         let reduced: Vec<Vec<G::W>> = bits.iter().map(|b| b[h - hb..].to_vec()).collect();
+        g.context("Merkle openings of the committed traces");
         let openings = source.input_openings(g, bi, &reduced);
         for (q, opening) in openings.iter().enumerate() {
             assert_eq!(opening.rows.len(), ms.len(), "one row per matrix");
             verify_batch_path(g, &claim.commitment, &lhs, hb, &reduced[q], opening);
+            g.context("reduced openings");
             let mut k = flat;
             for (mi, m) in claim.matrices.iter().enumerate() {
                 let lh = lhs[mi];
@@ -367,6 +374,7 @@ pub fn verify_pcs<G: Gates, S: FriSource<G>>(
         .map(|r| r[h].expect("the tallest height has an opening"))
         .collect();
     for r in 0..rounds {
+        g.context("FRI folding");
         let siblings = source.siblings(g, r);
         let beta_sq = g.mul(betas[r], betas[r]);
         let mut leaves = Vec::with_capacity(folded.len());
@@ -395,6 +403,7 @@ pub fn verify_pcs<G: Gates, S: FriSource<G>>(
             folded[q] = next;
         }
         let parents: Vec<Vec<G::W>> = bits.iter().map(|b| b[r + 1..].to_vec()).collect();
+        g.context("FRI folding commitments");
         let paths = source.commit_paths(g, r, &leaves, &parents);
         for q in 0..folded.len() {
             let [e0, e1] = leaves[q];
@@ -410,6 +419,7 @@ pub fn verify_pcs<G: Gates, S: FriSource<G>>(
             }
         }
     }
+    g.context("FRI final polynomial");
     for f in folded {
         g.assert_eq(f, final_poly);
     }
@@ -650,7 +660,7 @@ impl FriSource<Native> for NativeFriSource<'_> {
                 .map(|_| BatchOpening {
                     rows: ms
                         .iter()
-                        .map(|m| vec![self.give(Ext::ZERO); m.width])
+                        .map(|m| (0..m.width).map(|_| self.give(Ext::ZERO)).collect())
                         .collect(),
                     path: (0..levels)
                         .map(|_| self.give_digest(&[Val::ZERO; 8]))

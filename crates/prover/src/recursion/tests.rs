@@ -107,7 +107,7 @@ fn execution_reports_the_broken_gate() {
     );
 }
 
-fn table(key: &CircuitKey, kind: TableKind) -> usize {
+pub(super) fn table(key: &CircuitKey, kind: TableKind) -> usize {
     key.heights()
         .iter()
         .position(|(k, _)| *k == kind)
@@ -117,7 +117,7 @@ fn table(key: &CircuitKey, kind: TableKind) -> usize {
 /// Sets `wire` to `v` everywhere the traces hold it: the witness table and every gate row
 /// reading it. The bus still balances, so only the relations of the gates touching `wire`
 /// can catch the change.
-fn set_wire(key: &CircuitKey, traces: &mut [RowMajorMatrix<Val>], wire: Wire, v: Ext) {
+pub(super) fn set_wire(key: &CircuitKey, traces: &mut [RowMajorMatrix<Val>], wire: Wire, v: Ext) {
     let c = key.circuit();
     let coords = super::circuit::coords(&v);
     let mut put = |t: TableKind, row: usize, col: usize, vals: &[Val]| {

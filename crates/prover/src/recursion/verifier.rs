@@ -490,6 +490,7 @@ pub fn verify_batch<G: Gates, S: BatchSource<G>>(
         spec.has_preprocessed,
         "preprocessed commitment"
     );
+    g.context("batch transcript");
     let mut ch = CircuitChallenger::new(g);
     for v in &spec.seed {
         ch.observe_constant(g, *v);
@@ -631,6 +632,7 @@ pub fn verify_batch<G: Gates, S: BatchSource<G>>(
     );
 
     // Each instance's constraints at ζ against its quotient.
+    g.context("constraints at the out-of-domain point");
     let shift = Val::GENERATOR;
     for (i, (s, o)) in spec.instances.iter().zip(&openings).enumerate() {
         let n_bits = s.degree_bits;
@@ -716,6 +718,7 @@ pub fn verify_batch<G: Gates, S: BatchSource<G>>(
         let folded = g.mul(acc, inv_vanishing);
         g.assert_eq(folded, quotient_at_zeta);
     }
+    g.context("LogUp terminal sum");
     let mut sum = g.zero();
     for t in terminals.iter().flatten() {
         sum = g.add(sum, *t);

@@ -170,3 +170,73 @@ fn a_proof_of_another_circuit_or_statement_is_refused() {
     assert!(result.is_err(), "a proof under another verifying key");
     assert!(verifier_circuit(&inner).execute(&[], &inputs).is_err());
 }
+
+/// Proves the inner circuit's honest traces after `forge`: a prover that lies in the trace
+/// itself (Plonky3's prover does not check the constraints it proves).
+fn forged_proof(
+    inner: &Inner,
+    forge: impl FnOnce(&CircuitKey, &mut [p3_matrix::dense::RowMajorMatrix<Val>]),
+) -> CircuitProof {
+    let (_, _, inputs) = inner_inputs();
+    let w = inner
+        .key
+        .circuit()
+        .execute(&inner.publics, &inputs)
+        .unwrap();
+    let mut traces = inner.key.traces(&w).unwrap();
+    forge(&inner.key, &mut traces);
+    inner.key.prove_traces(&traces, &inner.publics).unwrap()
+}
+
+fn inner_inputs() -> (CircuitKey, Vec<Val>, Vec<Ext>) {
+    inner(7)
+}
+
+/// A trace whose ALU relation is false but whose wiring is consistent: Plonky3 refuses it at
+/// the out-of-domain check, and so do the reference verifier and the circuit (no grinding or
+/// Merkle check can: the proof is well formed).
+#[test]
+fn a_proof_of_a_false_constraint_is_refused_by_the_constraint_check() {
+    let inner = proven_inner();
+    let sq = inner.key.circuit().alu[0].out;
+    let proof = forged_proof(&inner, |key, traces| {
+        super::tests::set_wire(key, traces, sq, Ext::from(Val::from_u32(99)));
+    });
+    let native = inner
+        .key
+        .verify(&proof, &inner.publics)
+        .unwrap_err()
+        .to_string();
+    assert!(native.contains("OodEvaluationMismatch"), "{native}");
+    let (inputs, _, result) = run_native(&inner, &proof);
+    let why = result.unwrap_err();
+    assert!(
+        why.starts_with("constraints at the out-of-domain point"),
+        "{why}"
+    );
+    let err = verifier_circuit(&inner).execute(&[], &inputs).unwrap_err();
+    eprintln!("false constraint: reference: {why}; circuit: {err}");
+}
+
+/// A read that misses the witness table: the LogUp terminals no longer sum to zero.
+#[test]
+fn a_proof_of_an_unbalanced_bus_is_refused_by_the_terminal_sum() {
+    let inner = proven_inner();
+    let x = inner.key.circuit().inputs[0];
+    let proof = forged_proof(&inner, |key, traces| {
+        let wt = super::tests::table(key, super::air::TableKind::Witness);
+        let width = traces[wt].width;
+        traces[wt].values[x.index() * width + 2] += Val::ONE;
+    });
+    let native = inner
+        .key
+        .verify(&proof, &inner.publics)
+        .unwrap_err()
+        .to_string();
+    assert!(native.contains("TerminalSumNonZero"), "{native}");
+    let (inputs, _, result) = run_native(&inner, &proof);
+    let why = result.unwrap_err();
+    assert!(why.starts_with("LogUp terminal sum"), "{why}");
+    let err = verifier_circuit(&inner).execute(&[], &inputs).unwrap_err();
+    eprintln!("unbalanced bus: reference: {why}; circuit: {err}");
+}
