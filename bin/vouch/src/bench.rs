@@ -1003,13 +1003,11 @@ pub fn aggregate(checkpoints: usize, transfers_per_block: usize, json_out: bool)
     let (p, ph) = phase(|| acc_agg.prove(checkpoint(0), checkpoint(1), &acc_statement));
     let mut acc_proof = p.map_err(err)?;
     let mut acc_steps = vec![json!({ "absorbs": 1, "setup": setup, "step": ph })];
-    for k in 2..checkpoints {
+    for (k, statement) in statements.iter().enumerate().skip(2) {
         let kind = acc_agg.as_inner().map_err(err)?;
         let (next, setup) = phase(|| Aggregator::new(kind, leaf_kind.clone()));
         let next = next.map_err(err)?;
-        let joined = acc_statement
-            .join(&statements[k], prover)
-            .expect("consecutive");
+        let joined = acc_statement.join(statement, prover).expect("consecutive");
         let (p, ph) = phase(|| {
             next.prove(
                 InnerProof::Aggregation(&acc_proof, &acc_statement),

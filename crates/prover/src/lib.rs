@@ -3,8 +3,9 @@
 //! Two STARK configurations over KoalaBear (`p3-*` pinned to `=0.9.0-rc.2`), see [`config`]:
 //! * [`config::LeafConfig`] — checkpoint proofs: Poseidon2 Merkle commitments and a Poseidon2
 //!   duplex challenger, degree-8 extension (a degree-4 one caps the whole-STARK estimate
-//!   below 100 bits), FRI blowup 2 (100 queries). Fast to prove, and the shape a
-//!   future recursive verifier can afford.
+//!   below 100 bits), FRI blowup 2 (100 queries). Fast to prove. Recursion proofs
+//!   ([`config::recursion_config`]) use the same hash, challenger and field with FRI blowup 8
+//!   and 28 queries.
 //! * [`config::EvmConfig`] — the epoch proof the `Rollup` contract verifies: Keccak-256 Merkle
 //!   commitments (`SerializingHasher` leaves, `CompressionFunctionFromHasher` nodes) and a
 //!   Keccak hash challenger, degree-8 extension, FRI blowup 8 with 8-way folding, a final
@@ -16,6 +17,10 @@
 //! [`raw`] proves the plain Poseidon2 permutation AIR (`p3-poseidon2-air`, with the same round
 //! constants as the rollup's state tree): the physical bound the state-transition circuit is
 //! measured against (`vouch bench prove`).
+//!
+//! [`recursion`] proves circuits over the challenge field with a batch STARK, runs Plonky3's
+//! PCS and batch-STARK verifiers as such circuits, and aggregates checkpoint proofs (and
+//! aggregation proofs) into one proof whose statement chains theirs.
 //!
 //! [`circuit`] is the state-transition AIR of the reference rollup and its trace generator;
 //! [`proof`] proves and verifies checkpoints (Poseidon2 configuration) and epochs (Keccak

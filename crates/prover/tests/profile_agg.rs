@@ -1,3 +1,6 @@
+//! Where an aggregation step's proving time goes, span by span (Plonky3's tracing spans):
+//! `cargo test -p vouch-prover --test profile_agg -- --ignored --nocapture`.
+
 use alloy::primitives::Address;
 use tracing_subscriber::fmt::format::FmtSpan;
 use vouch_prover::fixture::{FixtureSpec, build};

@@ -20,12 +20,8 @@
 use super::circuit::{Circuit, CircuitBuilder, Ext, Wire};
 use super::gadgets::{Digest, compress};
 use super::gates::{Gates, Native};
-use super::pcs::BatchOpening;
-use super::pcs::FriSource;
 use super::stark::{CircuitKey, CircuitProof, StarkError};
-use super::verifier::{
-    BatchSource, BatchSpec, InputBatchSource, InstanceOpening, NativeBatchSource, verify_batch,
-};
+use super::verifier::{BatchSource, BatchSpec, InputBatchSource, NativeBatchSource, verify_batch};
 use crate::circuit::{
     CheckpointWitness, NUM_PUBLIC_VALUES, TransitionAir, generate_trace_padded, pv,
 };
@@ -268,9 +264,11 @@ pub enum InnerProof<'a> {
 
 /// Where a side's values come from: its proof's values plus its statement (and, for a
 /// checkpoint, its seal digest).
-trait SideSource<G: Gates>: BatchSource<G> {
+trait SideSource<G: Gates> {
+    type Batch: BatchSource<G>;
     fn public_values(&mut self, g: &mut G, n: usize) -> Vec<G::W>;
     fn seal(&mut self, g: &mut G) -> Digest<G::W>;
+    fn batch(&mut self) -> &mut Self::Batch;
 }
 
 /// A side's statement, as the aggregation reads it.
@@ -307,7 +305,7 @@ fn side<G: Gates, S: SideSource<G>>(
         InnerKind::Checkpoint(spec) => {
             let pvs = src.public_values(g, NUM_PUBLIC_VALUES);
             let seal = src.seal(g);
-            verify_batch(g, spec, std::slice::from_ref(&pvs), None, src);
+            verify_batch(g, spec, std::slice::from_ref(&pvs), None, src.batch());
             g.context("the checkpoint's seal");
             // The proof's chain value is compress(0, seal): the seal is the checkpoint's.
             let zero = [g.zero(); 8];
@@ -333,7 +331,7 @@ fn side<G: Gates, S: SideSource<G>>(
                 .iter()
                 .map(|&n| if n == 0 { vec![] } else { pvs.clone() })
                 .collect();
-            verify_batch(g, spec, &per_instance, Some(&vk), src);
+            verify_batch(g, spec, &per_instance, Some(&vk), src.batch());
             Side {
                 start_root: digest_at(&pvs, apv::START_ROOT),
                 start_archive: digest_at(&pvs, apv::START_ARCHIVE),
@@ -391,62 +389,11 @@ fn aggregate<G: Gates, L: SideSource<G>, R: SideSource<G>>(
 
 struct InputSide<'a>(InputBatchSource<'a>);
 
-impl FriSource<CircuitBuilder> for InputSide<'_> {
-    fn commit_roots(&mut self, g: &mut CircuitBuilder, rounds: usize) -> Vec<Digest<Wire>> {
-        self.0.commit_roots(g, rounds)
+impl<'a> SideSource<CircuitBuilder> for InputSide<'a> {
+    type Batch = InputBatchSource<'a>;
+    fn batch(&mut self) -> &mut Self::Batch {
+        &mut self.0
     }
-    fn final_poly(&mut self, g: &mut CircuitBuilder) -> Wire {
-        self.0.final_poly(g)
-    }
-    fn query_pow_witness(&mut self, g: &mut CircuitBuilder) -> Wire {
-        self.0.query_pow_witness(g)
-    }
-    fn input_openings(
-        &mut self,
-        g: &mut CircuitBuilder,
-        batch: usize,
-        index_bits: &[Vec<Wire>],
-    ) -> Vec<BatchOpening<Wire>> {
-        self.0.input_openings(g, batch, index_bits)
-    }
-    fn siblings(&mut self, g: &mut CircuitBuilder, round: usize) -> Vec<Wire> {
-        self.0.siblings(g, round)
-    }
-    fn commit_paths(
-        &mut self,
-        g: &mut CircuitBuilder,
-        round: usize,
-        leaves: &[[Wire; 2]],
-        index_bits: &[Vec<Wire>],
-    ) -> Vec<Vec<Digest<Wire>>> {
-        self.0.commit_paths(g, round, leaves, index_bits)
-    }
-}
-
-impl BatchSource<CircuitBuilder> for InputSide<'_> {
-    fn main_commitment(&mut self, g: &mut CircuitBuilder) -> Digest<Wire> {
-        self.0.main_commitment(g)
-    }
-    fn permutation_commitment(&mut self, g: &mut CircuitBuilder) -> Digest<Wire> {
-        self.0.permutation_commitment(g)
-    }
-    fn terminal(&mut self, g: &mut CircuitBuilder, instance: usize) -> Wire {
-        self.0.terminal(g, instance)
-    }
-    fn quotient_commitment(&mut self, g: &mut CircuitBuilder) -> Digest<Wire> {
-        self.0.quotient_commitment(g)
-    }
-    fn opening(
-        &mut self,
-        g: &mut CircuitBuilder,
-        spec: &BatchSpec,
-        instance: usize,
-    ) -> InstanceOpening<Wire> {
-        self.0.opening(g, spec, instance)
-    }
-}
-
-impl SideSource<CircuitBuilder> for InputSide<'_> {
     fn public_values(&mut self, g: &mut CircuitBuilder, n: usize) -> Vec<Wire> {
         (0..n).map(|_| g.input()).collect()
     }
@@ -461,62 +408,11 @@ struct NativeSide<'a> {
     seal: RollupDigest,
 }
 
-impl FriSource<Native> for NativeSide<'_> {
-    fn commit_roots(&mut self, g: &mut Native, rounds: usize) -> Vec<Digest<Ext>> {
-        self.inner.commit_roots(g, rounds)
+impl<'a> SideSource<Native> for NativeSide<'a> {
+    type Batch = NativeBatchSource<'a>;
+    fn batch(&mut self) -> &mut Self::Batch {
+        &mut self.inner
     }
-    fn final_poly(&mut self, g: &mut Native) -> Ext {
-        self.inner.final_poly(g)
-    }
-    fn query_pow_witness(&mut self, g: &mut Native) -> Ext {
-        self.inner.query_pow_witness(g)
-    }
-    fn input_openings(
-        &mut self,
-        g: &mut Native,
-        batch: usize,
-        index_bits: &[Vec<Ext>],
-    ) -> Vec<BatchOpening<Ext>> {
-        self.inner.input_openings(g, batch, index_bits)
-    }
-    fn siblings(&mut self, g: &mut Native, round: usize) -> Vec<Ext> {
-        self.inner.siblings(g, round)
-    }
-    fn commit_paths(
-        &mut self,
-        g: &mut Native,
-        round: usize,
-        leaves: &[[Ext; 2]],
-        index_bits: &[Vec<Ext>],
-    ) -> Vec<Vec<Digest<Ext>>> {
-        self.inner.commit_paths(g, round, leaves, index_bits)
-    }
-}
-
-impl BatchSource<Native> for NativeSide<'_> {
-    fn main_commitment(&mut self, g: &mut Native) -> Digest<Ext> {
-        self.inner.main_commitment(g)
-    }
-    fn permutation_commitment(&mut self, g: &mut Native) -> Digest<Ext> {
-        self.inner.permutation_commitment(g)
-    }
-    fn terminal(&mut self, g: &mut Native, instance: usize) -> Ext {
-        self.inner.terminal(g, instance)
-    }
-    fn quotient_commitment(&mut self, g: &mut Native) -> Digest<Ext> {
-        self.inner.quotient_commitment(g)
-    }
-    fn opening(
-        &mut self,
-        g: &mut Native,
-        spec: &BatchSpec,
-        instance: usize,
-    ) -> InstanceOpening<Ext> {
-        self.inner.opening(g, spec, instance)
-    }
-}
-
-impl SideSource<Native> for NativeSide<'_> {
     fn public_values(&mut self, g: &mut Native, n: usize) -> Vec<Ext> {
         if self.public_values.len() != n {
             g.fail("the statement has the wrong number of public values");
