@@ -27,7 +27,7 @@ use p3_batch_stark::symbolic::{
 use p3_batch_stark::{BatchProof, BatchShape, CommonData};
 use p3_challenger::CanObserve;
 use p3_field::coset::TwoAdicMultiplicativeCoset;
-use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField32, TwoAdicField};
+use p3_field::{BasedVectorSpace, Field, PrimeCharacteristicRing, TwoAdicField};
 use p3_lookup::{InteractionSymbolicBuilder, Kind, LogUpGadget, Lookup};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,6 +53,22 @@ struct InstanceSpec {
     buses: Vec<usize>,
     log_quotient_chunks: usize,
     constraints: Vec<Constraint>,
+}
+
+impl InstanceSpec {
+    /// Base-flattened LogUp columns (0 without lookups).
+    fn permutation_width(&self) -> usize {
+        if self.lookups.is_empty() {
+            0
+        } else {
+            D * (self.lookups.len() + 1)
+        }
+    }
+
+    /// Committed quotient chunks.
+    fn quotient_chunks(&self) -> usize {
+        1 << self.log_quotient_chunks
+    }
 }
 
 /// The fixed shape of the batch proofs a circuit verifies.
@@ -155,6 +171,16 @@ impl BatchSpec {
                 constraints,
             });
         }
+        // LogUp's multiplicities must not wrap modulo p: Plonky3 refuses every proof of a
+        // shape that fails this, so the spec does too.
+        p3_lookup::check_multiplicity_height_bound(
+            &common.lookups,
+            &degree_bits
+                .iter()
+                .map(|db| 1usize << db)
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|e| format!("{e:?}"))?;
         let preprocessed_order = common
             .preprocessed
             .as_ref()
@@ -199,7 +225,7 @@ impl BatchSpec {
             self.instances
                 .iter()
                 .flat_map(|s| {
-                    (0..1usize << s.log_quotient_chunks).map(move |_| MatrixShape {
+                    (0..s.quotient_chunks()).map(move |_| MatrixShape {
                         log_degree: s.degree_bits,
                         width: D,
                         points: 1,
@@ -229,7 +255,7 @@ impl BatchSpec {
                     .filter(|s| !s.lookups.is_empty())
                     .map(|s| MatrixShape {
                         log_degree: s.degree_bits,
-                        width: D * (s.lookups.len() + 1),
+                        width: s.permutation_width(),
                         points: 2,
                     })
                     .collect(),
@@ -653,7 +679,7 @@ pub fn verify_batch<G: Gates, S: BatchSource<G>>(
         let last = g.div(vanishing, transition);
 
         // quotient(ζ) = Σ_c zps_c · Σ_k X^k·chunk_c[k]
-        let k_chunks = 1usize << s.log_quotient_chunks;
+        let k_chunks = s.quotient_chunks();
         let omega_k = Val::two_adic_generator(s.log_quotient_chunks);
         let shift_n_inv = shift.exp_power_of_2(n_bits).inverse();
         let mut quotient_at_zeta = g.zero();
@@ -808,17 +834,11 @@ impl BatchSource<CircuitBuilder> for InputBatchSource<'_> {
         instance: usize,
     ) -> InstanceOpening<Wire> {
         let s = &spec.instances[instance];
-        let perm = if s.lookups.is_empty() {
-            0
-        } else {
-            D * (s.lookups.len() + 1)
-        };
+        let perm = s.permutation_width();
         InstanceOpening {
             trace_local: inputs(g, s.width),
             trace_next: inputs(g, if s.main_next { s.width } else { 0 }),
-            quotient_chunks: (0..1usize << s.log_quotient_chunks)
-                .map(|_| inputs(g, D))
-                .collect(),
+            quotient_chunks: (0..s.quotient_chunks()).map(|_| inputs(g, D)).collect(),
             preprocessed_local: inputs(g, s.preprocessed_width),
             preprocessed_next: inputs(
                 g,
@@ -949,12 +969,8 @@ impl BatchSource<Native> for NativeBatchSource<'_> {
             };
         };
         let b = &o.base_opened_values;
-        let perm = if s.lookups.is_empty() {
-            0
-        } else {
-            D * (s.lookups.len() + 1)
-        };
-        let chunks = 1usize << s.log_quotient_chunks;
+        let perm = s.permutation_width();
+        let chunks = s.quotient_chunks();
         InstanceOpening {
             trace_local: self.values(g, Some(&b.trace_local), s.width, "trace row"),
             trace_next: self.values(
@@ -993,17 +1009,4 @@ impl BatchSource<Native> for NativeBatchSource<'_> {
             permutation_next: self.values(g, Some(&o.permutation_next), perm, "next LogUp row"),
         }
     }
-}
-
-/// A native batch proof's quick facts a caller checks before building inputs.
-pub fn lookup_weights_fit(spec: &BatchSpec) -> bool {
-    let total: u128 = spec
-        .instances
-        .iter()
-        .map(|s| {
-            let w: u128 = s.lookups.iter().map(|l| u128::from(l.count_weight)).sum();
-            w << s.degree_bits
-        })
-        .sum();
-    total < u128::from(Val::ORDER_U32)
 }
